@@ -1,0 +1,170 @@
+#!/usr/bin/python
+# Copyright: consulsec.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_agent_info
+short_description: The running state of one Consul agent, normalized
+version_added: 0.1.0
+description:
+  - Asks one Consul agent for its identity, its view of the cluster (LAN members, leader)
+    and its B(effective) security state, that is what the running agent reports, not
+    what a config file says.
+  - Gossip encryption comes from the LAN pool's C(encrypted) statistic; the verify flags,
+    TLS, HTTPS, ACL, script check and remote exec settings from the agent's running
+    configuration (C(DebugConfig) of C(/v1/agent/self)).
+  - Optionally adds autopilot health, the Raft configuration and a keyring summary (key
+    fingerprints and node counts, never key material).
+  - Read-only.
+author:
+  - consulsec.hardening contributors
+extends_documentation_fragment:
+  - consulsec.hardening.connection
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only; nothing to diff.
+  idempotent:
+    support: full
+    description: Never changes anything.
+  action_group:
+    support: full
+    membership:
+      - consulsec.hardening.consul
+    description: Use C(group/consulsec.hardening.consul) in C(module_defaults).
+options:
+  gather:
+    description:
+      - Optional parts to add to the record.
+      - C(autopilot) is the servers' health as the leader sees it (answered through any
+        agent). C(raft) is the leader's Raft configuration. C(keyring) lists the gossip
+        keys per pool; it is only gathered on servers, and on a cluster without gossip
+        encryption it is an error kept in RV(agent.errors).
+      - An error in an optional part does not fail the module; it is reported in
+        RV(agent.errors) and the part is V(null).
+    type: list
+    elements: str
+    choices: [autopilot, raft, keyring]
+    default: [autopilot, raft]
+notes:
+  - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
+    C(TLS) layout of C(DebugConfig) (Consul 1.12 and later), checked by unit tests only.
+"""
+
+EXAMPLES = r"""
+- name: Read the state of the local agent
+  consulsec.hardening.consul_agent_info:
+  register: consul_state
+
+- name: Show whether gossip is encrypted
+  ansible.builtin.debug:
+    msg: "{{ consul_state.agent.name }} encrypts gossip: {{ consul_state.agent.security.gossip_encrypted }}"
+
+- name: Ask an agent over HTTPS with a client certificate, and include the keyring summary
+  consulsec.hardening.consul_agent_info:
+    http_addr: https://127.0.0.1:8501
+    cacert: /etc/consul.d/tls/consul-agent-ca.pem
+    client_cert: /etc/consul.d/tls/client.pem
+    client_key: /etc/consul.d/tls/client-key.pem
+    tls_server_name: server.dc1.consul
+    gather: [autopilot, raft, keyring]
+"""
+
+RETURN = r"""
+agent:
+  description: One normalized record of the agent.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: Node name.
+      type: str
+      sample: server1
+    datacenter:
+      description: Datacenter of the agent.
+      type: str
+      sample: dc1
+    server:
+      description: Whether the agent is a server.
+      type: bool
+    version:
+      description: Consul version the agent runs.
+      type: str
+      sample: 1.8.7
+    address:
+      description: The agent's LAN gossip address.
+      type: str
+    api_address:
+      description: The API address this module talked to.
+      type: str
+      sample: http://127.0.0.1:8500
+    is_leader:
+      description: Whether this agent is the Raft leader.
+      type: bool
+    leader:
+      description: The leader this agent sees (C(known), C(address), C(name), C(is_self)).
+      type: dict
+    members:
+      description: LAN members with C(name), C(address), C(status) (alive, leaving, left,
+        failed), C(server), C(use_tls), C(version).
+      type: list
+      elements: dict
+    member_counts:
+      description: Number of LAN members per status.
+      type: dict
+      sample: {alive: 5}
+    security:
+      description:
+        - The effective security state. Among others C(gossip_encrypted),
+          C(encrypt_verify_incoming), C(encrypt_verify_outgoing), C(tls_verify_incoming),
+          C(tls_verify_outgoing), C(tls_verify_server_hostname), C(https_port),
+          C(acl_enabled), C(acl_default_policy), C(enable_script_checks),
+          C(enable_local_script_checks), C(disable_remote_exec).
+        - A key is V(null) when this Consul version does not report it.
+      type: dict
+    autopilot:
+      description: Autopilot health (C(healthy), C(failure_tolerance), C(voters),
+        C(leader), C(unhealthy_servers), C(servers)); V(null) when not gathered.
+      type: dict
+    raft:
+      description: The leader's Raft configuration (C(leader), C(voters), C(peers)).
+      type: dict
+    keyring:
+      description: Per pool (lan, wan) the key fingerprints with node counts, and whether
+        every node has every key with one primary (C(consistent)). Never key material.
+      type: list
+      elements: dict
+    errors:
+      description: Optional parts that could not be gathered, with the reason.
+      type: dict
+"""
+
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import (
+    GATHER_CHOICES,
+    gather_agent,
+)
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
+
+
+def run(module: ConsulModule) -> dict:
+    return {"changed": False, "agent": gather_agent(module.client(), module.params["gather"])}
+
+
+def main() -> None:
+    module = ConsulModule(
+        argument_spec={
+            "gather": {"type": "list", "elements": "str", "choices": list(GATHER_CHOICES),
+                       "default": ["autopilot", "raft"]},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# Copyright: consulsec.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_wait
+short_description: Wait until a Consul agent and its cluster are in the state asked for
+version_added: 0.1.0
+description:
+  - Polls one agent until every stated condition has held for O(settle) seconds in a
+    row, or fails after O(timeout) naming each condition not met and what it saw last.
+  - The agent must answer in any case. Further conditions are only checked when given.
+  - A single good poll is not enough: right after a restart autopilot still reports the
+    old, healthy state for about a second, and followers keep naming the old leader until
+    an election is over. That is what O(settle) is for.
+author:
+  - consulsec.hardening contributors
+extends_documentation_fragment:
+  - consulsec.hardening.connection
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the module reports the current state of every condition
+      once and waits for nothing.
+  diff_mode:
+    support: none
+    description: Changes nothing.
+  idempotent:
+    support: full
+    description: Changes nothing.
+  action_group:
+    support: full
+    membership:
+      - consulsec.hardening.consul
+    description: Use C(group/consulsec.hardening.consul) in C(module_defaults).
+options:
+  members_alive:
+    description:
+      - Names of members that must be C(alive) in the agent's LAN pool.
+    type: list
+    elements: str
+  min_alive_members:
+    description:
+      - At least this many LAN members must be C(alive).
+    type: int
+  leader:
+    description:
+      - V(true) requires a leader that the agent, the Raft configuration (the leader's own
+        view) and autopilot all name alike. Autopilot calls a server healthy only when it
+        follows the leader in the current term, so with O(autopilot_healthy) this means
+        every server agrees on the leader.
+      - V(false) requires that the agent knows no leader (to confirm an outage in tests).
+    type: bool
+  autopilot_healthy:
+    description:
+      - Whether autopilot must report the servers healthy (V(true)) or unhealthy.
+    type: bool
+  min_failure_tolerance:
+    description:
+      - Autopilot's failure tolerance must be at least this.
+    type: int
+  voters:
+    description:
+      - Exactly this many Raft voters. Autopilot removes a dead server from Raft within
+        seconds and then reports the smaller cluster healthy; this catches that.
+    type: int
+  security:
+    description:
+      - Expected values of the agent's effective security state, by the keys of
+        RV(agent.security) of M(consulsec.hardening.consul_agent_info), for example
+        C({gossip_encrypted: true, encrypt_verify_incoming: false}).
+      - Unknown keys are refused before any waiting.
+    type: dict
+  timeout:
+    description:
+      - Seconds to wait in all before failing.
+    type: float
+    default: 300
+  poll_interval:
+    description:
+      - Seconds between two polls.
+    type: float
+    default: 1
+  settle:
+    description:
+      - Seconds every condition must hold without interruption before the wait succeeds.
+    type: float
+    default: 5
+notes:
+  - Membership is judged from the view of the agent asked. After mass restarts a client
+    can keep a stale view of another client for minutes; ask a server for the cluster's
+    membership, and the restarted agent for its own state.
+"""
+
+EXAMPLES = r"""
+- name: Wait until the restarted agent is back and the cluster is whole
+  consulsec.hardening.consul_wait:
+    members_alive: "{{ groups['consul_servers'] + groups['consul_clients'] }}"
+    leader: true
+    autopilot_healthy: true
+    min_failure_tolerance: 1
+    voters: 3
+    security:
+      gossip_encrypted: true
+      encrypt_verify_incoming: false
+      encrypt_verify_outgoing: false
+    timeout: 120
+
+- name: Only check, do not wait (as in check mode)
+  consulsec.hardening.consul_wait:
+    leader: true
+    timeout: 0
+    settle: 0
+  register: consul_now
+  failed_when: false
+"""
+
+RETURN = r"""
+met:
+  description: Whether every condition held for the settle period.
+  returned: always
+  type: bool
+elapsed:
+  description: Seconds spent waiting.
+  returned: always
+  type: float
+polls:
+  description: Number of observations made.
+  returned: always
+  type: int
+conditions:
+  description: The last judgement of each condition with C(condition), C(met),
+    C(expected) and C(seen).
+  returned: always
+  type: list
+  elements: dict
+history:
+  description: Each change of the set of unmet conditions during the wait, with the time.
+  returned: always
+  type: list
+  elements: str
+agent:
+  description: The last record of the agent, as RV(consulsec.hardening.consul_agent_info#module:agent)
+    returns it; V(null) when it never answered.
+  returned: always
+  type: dict
+"""
+
+import time
+
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import gather_agent
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
+from ansible_collections.consulsec.hardening.plugins.module_utils._wait import (
+    describe_unmet,
+    needed_parts,
+    validate_conditions,
+    wait_for,
+)
+
+
+def run(module: ConsulModule) -> dict:
+    params = module.params
+    conditions = validate_conditions(params)
+    client = module.client()
+    parts = needed_parts(conditions)
+
+    def observe():
+        try:
+            return gather_agent(client, parts), None
+        except ConsulError as exc:
+            return None, str(exc)
+
+    if module.check_mode:
+        timeout, settle = 0.0, 0.0
+    else:
+        timeout, settle = params["timeout"], params["settle"]
+    outcome = wait_for(observe, conditions, timeout=timeout,
+                       poll_interval=params["poll_interval"], settle=settle,
+                       clock=time.monotonic, sleep=time.sleep)
+    result = {
+        "changed": False,
+        "met": outcome.met,
+        "elapsed": round(outcome.elapsed, 2),
+        "polls": outcome.polls,
+        "conditions": outcome.results,
+        "history": outcome.history,
+        "agent": outcome.record,
+    }
+    if not outcome.met and not module.check_mode:
+        unmet = describe_unmet(outcome.results)
+        if unmet:
+            unmet = f"Not met: {unmet}"
+        else:
+            unmet = (f"Every condition held, but only for {outcome.held_for:.1f}s of the "
+                     f"{settle:g}s settle period")
+        module.fail_json(
+            msg=f"{client.address}: after {outcome.elapsed:.0f}s the agent is not in the "
+                f"state asked for. {unmet}. Seen on the way: {' | '.join(outcome.history)}",
+            **result,
+        )
+    return result
+
+
+def main() -> None:
+    module = ConsulModule(
+        argument_spec={
+            "members_alive": {"type": "list", "elements": "str"},
+            "min_alive_members": {"type": "int"},
+            "leader": {"type": "bool"},
+            "autopilot_healthy": {"type": "bool"},
+            "min_failure_tolerance": {"type": "int"},
+            "voters": {"type": "int"},
+            "security": {"type": "dict"},
+            "timeout": {"type": "float", "default": 300.0},
+            "poll_interval": {"type": "float", "default": 1.0},
+            "settle": {"type": "float", "default": 5.0},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

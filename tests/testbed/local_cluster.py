@@ -1,0 +1,238 @@
+"""A cluster of real Consul agents as local processes on loopback addresses.
+
+The cheap tier of the test bed: each agent gets its own loopback address
+(127.0.1.11, 127.0.1.12, ...), config dir and data dir, and listens on Consul's default
+ports on that address. No systemd, no network separation, but real agents, real gossip,
+real Raft. Used by the module integration tests and to record API replies for the unit
+test fixtures.
+
+Only processes this module started are ever signalled, and only by their PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ADDRESS_PREFIX = os.environ.get("CONSULSEC_LOCAL_PREFIX", "127.0.1.")
+FIRST_HOST = int(os.environ.get("CONSULSEC_LOCAL_FIRST_HOST", "11"))
+
+
+def consul_binary() -> str:
+    found = os.environ.get("CONSUL_BIN") or shutil.which("consul")
+    if not found:
+        raise RuntimeError("no consul binary: run scripts/setup (it fetches Consul 1.8.7)")
+    return found
+
+
+def address_in_use(address: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((address, port)) == 0
+
+
+@dataclass
+class Agent:
+    name: str
+    address: str
+    server: bool
+    base: Path
+    process: subprocess.Popen | None = None
+    log_file: Any = None
+
+    @property
+    def config_dir(self) -> Path:
+        return self.base / "config"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.base / "agent.log"
+
+    @property
+    def http_addr(self) -> str:
+        return f"http://{self.address}:8500"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class LocalCluster:
+    """3 servers and 2 clients by default, as Consul's defaults leave them (insecure)."""
+
+    base: Path
+    servers: int = 3
+    clients: int = 2
+    datacenter: str = "dc1"
+    agents: dict[str, Agent] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.base = Path(self.base)
+        host = FIRST_HOST
+        for kind, count in (("server", self.servers), ("client", self.clients)):
+            for index in range(1, count + 1):
+                name = f"{kind}{index}"
+                self.agents[name] = Agent(
+                    name=name,
+                    address=f"{ADDRESS_PREFIX}{host}",
+                    server=kind == "server",
+                    base=self.base / name,
+                )
+                host += 1
+
+    # ----------------------------------------------------------------- config
+    @property
+    def server_addresses(self) -> list[str]:
+        return [a.address for a in self.agents.values() if a.server]
+
+    def base_config(self, agent: Agent) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "node_name": agent.name,
+            "datacenter": self.datacenter,
+            "data_dir": str(agent.data_dir),
+            "bind_addr": agent.address,
+            "client_addr": agent.address,
+            "retry_join": self.server_addresses,
+            "retry_interval": "1s",
+            "disable_update_check": True,
+            "log_level": "INFO",
+            "ports": {"dns": -1},
+            "performance": {"raft_multiplier": 1},
+        }
+        if agent.server:
+            config["server"] = True
+            config["bootstrap_expect"] = self.servers
+        return config
+
+    def write_fragment(self, name: str, filename: str, content: dict[str, Any]) -> Path:
+        """Write one JSON config fragment into an agent's config dir."""
+        agent = self.agents[name]
+        path = agent.config_dir / filename
+        path.write_text(json.dumps(content, indent=2) + "\n")
+        return path
+
+    def remove_fragment(self, name: str, filename: str) -> None:
+        (self.agents[name].config_dir / filename).unlink(missing_ok=True)
+
+    def prepare(self) -> None:
+        for agent in self.agents.values():
+            agent.config_dir.mkdir(parents=True, exist_ok=True)
+            agent.data_dir.mkdir(parents=True, exist_ok=True)
+            os.chmod(agent.data_dir, 0o700)
+            self.write_fragment(agent.name, "00-testbed.json", self.base_config(agent))
+
+    # --------------------------------------------------------------- processes
+    def start_agent(self, name: str) -> None:
+        agent = self.agents[name]
+        if agent.running:
+            return
+        if address_in_use(agent.address, 8500):
+            raise RuntimeError(
+                f"{agent.address}:8500 is already in use: another test cluster still runs there"
+            )
+        agent.log_file = open(agent.log_path, "ab")  # noqa: SIM115 - kept open while it runs
+        agent.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            [consul_binary(), "agent", f"-config-dir={agent.config_dir}"],
+            stdout=agent.log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def stop_agent(self, name: str, graceful: bool = True, timeout: float = 20.0) -> None:
+        """Stop an agent this cluster started: SIGINT (graceful leave for clients) or SIGKILL."""
+        agent = self.agents[name]
+        if agent.process is None:
+            return
+        if agent.process.poll() is None:
+            agent.process.send_signal(signal.SIGINT if graceful else signal.SIGKILL)
+            try:
+                agent.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                agent.process.kill()
+                agent.process.wait(timeout=timeout)
+        agent.process = None
+        if agent.log_file is not None:
+            agent.log_file.close()
+            agent.log_file = None
+
+    def restart_agent(self, name: str, graceful: bool = True) -> None:
+        self.stop_agent(name, graceful=graceful)
+        self.start_agent(name)
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.prepare()
+        for name in self.agents:
+            self.start_agent(name)
+        self.wait_healthy(timeout=timeout)
+
+    def stop(self) -> None:
+        # clients first, then servers: all at once is fine, nothing survives this
+        for name in reversed(list(self.agents)):
+            self.stop_agent(name, graceful=False)
+
+    # ------------------------------------------------------ independent checks
+    def api(self, name: str, path: str, timeout: float = 3.0) -> Any:
+        """GET an endpoint with plain urllib: independent of the collection's client."""
+        url = self.agents[name].http_addr + path
+        with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 - loopback only
+            return json.loads(reply.read().decode() or "null")
+
+    def check_processes(self) -> None:
+        """Raise if an agent this cluster started has exited on its own."""
+        for agent in self.agents.values():
+            if agent.process is not None and agent.process.poll() is not None:
+                tail = agent.log_path.read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"agent {agent.name} exited ({agent.process.returncode}): {tail}")
+
+    def healthy(self, names: list[str] | None = None) -> bool:
+        """Every running agent answers, sees every running agent alive, one leader agreed."""
+        self.check_processes()
+        running = [a.name for a in self.agents.values() if a.running]
+        names = names or running
+        leaders = set()
+        try:
+            for name in names:
+                members = {m["Name"]: m["Status"] for m in self.api(name, "/v1/agent/members")}
+                if any(members.get(other) != 1 for other in running):
+                    return False
+                leaders.add(self.api(name, "/v1/status/leader"))
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+        return len(leaders) == 1 and "" not in leaders
+
+    def wait_healthy(self, timeout: float = 60.0, names: list[str] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy(names):
+                return
+            time.sleep(0.5)
+        tails = {n: a.log_path.read_text(errors="replace")[-1500:] for n, a in self.agents.items()
+                 if a.log_path.exists()}
+        raise TimeoutError(f"local cluster not healthy after {timeout}s; log tails: {tails}")
+
+    def __enter__(self) -> LocalCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

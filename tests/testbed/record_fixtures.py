@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Record real Consul 1.8.7 API replies for the unit tests.
+
+Brings up local clusters (tests/testbed/local_cluster.py) in the states the parsers must
+understand and stores what the agents answered, status code and body, under
+tests/unit/fixtures/consul-1.8.7/<scenario>/<role>-<endpoint>.json.
+
+Recorded replies are made fit for a repository: the test bed's temporary directory is
+replaced by /testbed, and gossip key material (which only the keyring endpoint returns;
+agent/self shows it as "hidden") by fixed placeholder keys of the same shape.
+
+Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_cluster import LocalCluster, consul_binary  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "consul-1.8.7"
+ENDPOINTS = {
+    "self": "/v1/agent/self",
+    "members": "/v1/agent/members",
+    "leader": "/v1/status/leader",
+    "peers": "/v1/status/peers",
+    "autopilot": "/v1/operator/autopilot/health",
+    "raft": "/v1/operator/raft/configuration",
+    "keyring": "/v1/operator/keyring",
+}
+PLACEHOLDER_KEYS = [
+    base64.b64encode(bytes([n]) * 32).decode() for n in range(1, 5)
+]
+
+
+class Recorder:
+    def __init__(self, cluster: LocalCluster, scenario: str) -> None:
+        self.cluster = cluster
+        self.dir = OUT / scenario
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.keys: dict[str, str] = {}
+
+    def sanitize(self, text: str) -> str:
+        text = text.replace(str(self.cluster.base), "/testbed")
+        for real, placeholder in self.keys.items():
+            text = text.replace(real, placeholder)
+        return text
+
+    def get(self, name: str, path: str) -> dict[str, Any]:
+        url = self.cluster.agents[name].http_addr + path
+        try:
+            with urllib.request.urlopen(url, timeout=15) as reply:  # noqa: S310 - loopback
+                status, body = reply.status, reply.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read().decode()
+        return {"status": status, "body": body}
+
+    def record(self, role: str, name: str, endpoints: list[str]) -> None:
+        for endpoint in endpoints:
+            reply = self.get(name, ENDPOINTS[endpoint])
+            body = self.sanitize(reply.pop("body"))
+            try:
+                reply["json"] = json.loads(body)
+            except ValueError:
+                reply["text"] = body
+            path = self.dir / f"{role}-{endpoint}.json"
+            path.write_text(json.dumps(reply, indent=1, sort_keys=True) + "\n")
+            print(f"  {path.relative_to(OUT)}: {reply['status']}")
+
+
+def leader_name(cluster: LocalCluster) -> str:
+    """The leader as the first running server that answers names it."""
+    for asked in (a.name for a in cluster.agents.values() if a.server and a.running):
+        try:
+            leader = cluster.api(asked, "/v1/status/leader")
+        except (OSError, urllib.error.URLError):
+            continue
+        for agent in cluster.agents.values():
+            if leader and leader.startswith(agent.address + ":"):
+                return agent.name
+    raise RuntimeError("no running server names a leader")
+
+
+def follower_name(cluster: LocalCluster) -> str:
+    leader = leader_name(cluster)
+    return next(a.name for a in cluster.agents.values() if a.server and a.name != leader)
+
+
+def wait_autopilot_healthy(cluster: LocalCluster, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if cluster.api(leader_name(cluster), "/v1/operator/autopilot/health").get("Healthy"):
+                return
+        except (OSError, urllib.error.URLError, RuntimeError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError("autopilot never healthy")
+
+
+ALL = list(ENDPOINTS)
+
+
+def record_first_unhealthy(cluster: LocalCluster, rec: Recorder, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        name = leader_name(cluster)
+        if rec.get(name, ENDPOINTS["autopilot"])["status"] == 429:
+            rec.record("leader", name, ["autopilot", "members"])
+            return
+        time.sleep(0.1)
+    raise TimeoutError("autopilot never reported unhealthy after the restart")
+
+
+def record_roles(rec: Recorder, cluster: LocalCluster, endpoints: list[str] = ALL) -> None:
+    rec.record("leader", leader_name(cluster), endpoints)
+    rec.record("follower", follower_name(cluster), endpoints)
+    rec.record("client", "client1", [e for e in endpoints if e not in ("autopilot", "raft")])
+
+
+def plain(base: Path) -> None:
+    print("plain: Consul's defaults, no encryption, no ACLs")
+    with LocalCluster(base / "plain") as cluster:
+        wait_autopilot_healthy(cluster)
+        rec = Recorder(cluster, "plain")
+        record_roles(rec, cluster)
+        # a follower restarted: autopilot answers 429 while it is not yet healthy again
+        restarted = follower_name(cluster)
+        cluster.restart_agent(restarted)
+        record_first_unhealthy(cluster, Recorder(cluster, "follower-restarted"))
+        cluster.wait_healthy()
+        wait_autopilot_healthy(cluster)
+        # a follower killed: autopilot reaps it from Raft within seconds and is "healthy"
+        # again with one server fewer (failure tolerance 0, member status "left")
+        victim = follower_name(cluster)
+        cluster.stop_agent(victim, graceful=False)
+        time.sleep(12)
+        rec = Recorder(cluster, "server-down")
+        rec.record("leader", leader_name(cluster), ["autopilot", "members", "raft"])
+        # quorum gone: a second server stopped, the rest has no leader
+        other = next(a.name for a in cluster.agents.values()
+                     if a.server and a.running and a.name != leader_name(cluster))
+        survivor = leader_name(cluster)
+        cluster.stop_agent(other, graceful=False)
+        time.sleep(15)
+        rec = Recorder(cluster, "no-quorum")
+        rec.record("server", survivor, ["leader", "autopilot", "members", "raft"])
+        rec.record("client", "client1", ["leader", "members", "self"])
+
+
+def gossip(base: Path) -> None:
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    for scenario, verify in (("gossip-phase1", False), ("gossip", True)):
+        print(f"{scenario}: encrypt set, verify flags {verify}")
+        cluster = LocalCluster(base / scenario)
+        cluster.prepare()
+        for name in cluster.agents:
+            cluster.write_fragment(name, "50-gossip.json", {
+                "encrypt": key,
+                "encrypt_verify_incoming": verify,
+                "encrypt_verify_outgoing": verify,
+            })
+        with cluster:
+            wait_autopilot_healthy(cluster)
+            rec = Recorder(cluster, scenario)
+            rec.keys = {key: PLACEHOLDER_KEYS[0]}
+            record_roles(rec, cluster, ["self", "members", "keyring", "autopilot"])
+
+
+def tls(base: Path) -> None:
+    print("tls: CA, agent certificates, all three verify flags, HTTPS port")
+    cluster = LocalCluster(base / "tls")
+    cluster.prepare()
+    certs = base / "tls" / "certs"
+    certs.mkdir(parents=True)
+    run = {"cwd": certs, "check": True, "capture_output": True}
+    subprocess.run([consul_binary(), "tls", "ca", "create"], **run)  # noqa: S603
+    for agent in cluster.agents.values():
+        kind = "-server" if agent.server else "-client"
+        subprocess.run([consul_binary(), "tls", "cert", "create", kind,  # noqa: S603
+                        f"-additional-ipaddress={agent.address}"], **run)
+        prefix = "dc1-server-consul" if agent.server else "dc1-client-consul"
+        index = len([a for a in cluster.agents.values()
+                     if a.server == agent.server and a.name < agent.name])
+        cluster.write_fragment(agent.name, "60-tls.json", {
+            "ca_file": str(certs / "consul-agent-ca.pem"),
+            "cert_file": str(certs / f"{prefix}-{index}.pem"),
+            "key_file": str(certs / f"{prefix}-{index}-key.pem"),
+            "verify_incoming": True,
+            "verify_outgoing": True,
+            "verify_server_hostname": True,
+            "ports": {"https": 8501, "dns": -1},
+        })
+    with cluster:
+        wait_autopilot_healthy(cluster)
+        rec = Recorder(cluster, "tls")
+        record_roles(rec, cluster, ["self", "members"])
+
+
+def acl(base: Path) -> None:
+    print("acl: ACLs on with default deny; anonymous reads are refused")
+    cluster = LocalCluster(base / "acl", servers=1, clients=0)
+    cluster.prepare()
+    cluster.write_fragment("server1", "70-acl.json", {
+        "acl": {"enabled": True, "default_policy": "deny", "enable_token_persistence": True},
+    })
+    cluster.start_agent("server1")
+    time.sleep(8)
+    rec = Recorder(cluster, "acl-deny")
+    rec.record("server", "server1", ["self", "members"])
+    cluster.stop()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="consulsec-record-") as tmp:
+        base = Path(tmp)
+        for step in (plain, gossip, tls, acl):
+            step(base)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -67,7 +67,7 @@ SECURITY_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "ui_enabled": (("EnableUI",), ("UIConfig", "Enabled")),
     "enable_debug": (("EnableDebug",),),
 }
-SECURITY_KEYS = ("gossip_encrypted", "gossip_key_configured", *SECURITY_PATHS)
+SECURITY_KEYS = ("gossip_encrypted", *SECURITY_PATHS)
 
 
 def _dig(data: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
@@ -93,9 +93,8 @@ def parse_security(agent_self: dict[str, Any]) -> dict[str, Any]:
     stats = agent_self.get("Stats") or {}
     serf_lan = stats.get("serf_lan") or {}
     state: dict[str, Any] = {
+        # DebugConfig cannot tell: it shows EncryptKey as "hidden" with and without a key
         "gossip_encrypted": _truthy(serf_lan.get("encrypted", False)),
-        # DebugConfig shows a configured key as "hidden" and no key as ""
-        "gossip_key_configured": bool(debug.get("EncryptKey")),
     }
     for key, paths in SECURITY_PATHS.items():
         state[key] = None

@@ -65,6 +65,21 @@ def _connection_hint(reason: str, options: ConnectionOptions) -> str:
             "ports.http / ports.https)? Is http_addr / CONSUL_HTTP_ADDR right?")
 
 
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a requests error, without urllib3's retry wrapping."""
+    cause: object = exc
+    while cause is not None and getattr(cause, "args", None):
+        inner = cause.args[0]  # type: ignore[attr-defined]
+        nested = getattr(inner, "reason", None)
+        if not isinstance(nested, Exception) or nested is cause:
+            break
+        cause = nested
+    text = str(cause)
+    if "): " in text and text.startswith(("HTTPConnection(", "HTTPSConnection(", "<urllib3")):
+        text = text.split("): ", 1)[1]
+    return f"{type(exc).__name__}: {text}"
+
+
 class ConsulClient:
     """Thin layer over python-consul2: one place for transport, token and errors."""
 
@@ -101,7 +116,7 @@ class ConsulClient:
         try:
             reply = call(lambda response: response, endpoint, **kwargs)
         except requests.exceptions.RequestException as exc:
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = _reason(exc)
             raise ConsulConnectionError(self.address, endpoint, reason,
                                         _connection_hint(reason, self.options)) from None
         if reply.code not in accept:

@@ -129,6 +129,36 @@ class LocalCluster:
     def remove_fragment(self, name: str, filename: str) -> None:
         (self.agents[name].config_dir / filename).unlink(missing_ok=True)
 
+    def write_tls(self, verify: bool = True, additional_ip: bool = True,
+                  filename: str = "60-tls.json") -> Path:
+        """Make a CA and agent certificates with `consul tls` and a TLS fragment per agent.
+
+        With ``additional_ip`` each certificate also names the agent's loopback address,
+        so HTTPS to that address verifies without a server name. Returns the certs dir.
+        """
+        certs = self.base / "certs"
+        certs.mkdir(parents=True, exist_ok=True)
+        run = {"cwd": certs, "check": True, "capture_output": True}
+        subprocess.run([consul_binary(), "tls", "ca", "create"], **run)  # noqa: S603
+        counters = {True: 0, False: 0}
+        for agent in self.agents.values():
+            kind = "server" if agent.server else "client"
+            extra = [f"-additional-ipaddress={agent.address}"] if additional_ip else []
+            subprocess.run([consul_binary(), "tls", "cert", "create", f"-{kind}", *extra],  # noqa: S603
+                           **run)
+            prefix = f"{self.datacenter}-{kind}-consul-{counters[agent.server]}"
+            counters[agent.server] += 1
+            self.write_fragment(agent.name, filename, {
+                "ca_file": str(certs / "consul-agent-ca.pem"),
+                "cert_file": str(certs / f"{prefix}.pem"),
+                "key_file": str(certs / f"{prefix}-key.pem"),
+                "verify_incoming": verify,
+                "verify_outgoing": verify,
+                "verify_server_hostname": verify,
+                "ports": {"https": 8501, "dns": -1},
+            })
+        return certs
+
     def prepare(self) -> None:
         for agent in self.agents.values():
             agent.config_dir.mkdir(parents=True, exist_ok=True)
@@ -201,7 +231,8 @@ class LocalCluster:
                 raise RuntimeError(f"agent {agent.name} exited ({agent.process.returncode}): {tail}")
 
     def healthy(self, names: list[str] | None = None) -> bool:
-        """Every running agent answers, sees every running agent alive, one leader agreed."""
+        """Every running agent answers, sees every running agent alive, one leader agreed,
+        and autopilot calls every running server healthy."""
         self.check_processes()
         running = [a.name for a in self.agents.values() if a.running]
         names = names or running
@@ -212,6 +243,12 @@ class LocalCluster:
                 if any(members.get(other) != 1 for other in running):
                     return False
                 leaders.add(self.api(name, "/v1/status/leader"))
+            servers = [a.name for a in self.agents.values() if a.server and a.running]
+            if servers:
+                # autopilot answers 429 (an HTTPError here) while it calls the cluster unhealthy
+                health = self.api(servers[0], "/v1/operator/autopilot/health")
+                if len(health["Servers"]) != len(servers) or not health["Healthy"]:
+                    return False
         except (OSError, urllib.error.URLError, ValueError):
             return False
         return len(leaders) == 1 and "" not in leaders

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_cluster import LocalCluster, consul_binary  # noqa: E402
+from local_cluster import LocalCluster  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "consul-1.8.7"
 ENDPOINTS = {
@@ -112,6 +111,17 @@ def wait_autopilot_healthy(cluster: LocalCluster, timeout: float = 60.0) -> None
 ALL = list(ENDPOINTS)
 
 
+def wait_member_status(cluster: LocalCluster, observer: str, name: str, status: int,
+                       timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        members = {m["Name"]: m["Status"] for m in cluster.api(observer, "/v1/agent/members")}
+        if members.get(name) == status:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{name} never reached member status {status} as {observer} sees it")
+
+
 def record_first_unhealthy(cluster: LocalCluster, rec: Recorder, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -141,19 +151,28 @@ def plain(base: Path) -> None:
         record_first_unhealthy(cluster, Recorder(cluster, "follower-restarted"))
         cluster.wait_healthy()
         wait_autopilot_healthy(cluster)
-        # a follower killed: autopilot reaps it from Raft within seconds and is "healthy"
-        # again with one server fewer (failure tolerance 0, member status "left")
+        # a follower killed: first "failed" and autopilot unhealthy; then autopilot reaps
+        # it from Raft within seconds and calls the rest healthy with one server fewer
+        # (failure tolerance 0, member status "left")
         victim = follower_name(cluster)
         cluster.stop_agent(victim, graceful=False)
-        time.sleep(12)
-        rec = Recorder(cluster, "server-down")
-        rec.record("leader", leader_name(cluster), ["autopilot", "members", "raft"])
+        wait_member_status(cluster, leader_name(cluster), victim, 4)
+        Recorder(cluster, "server-failed").record(
+            "leader", leader_name(cluster), ["autopilot", "members", "raft"])
+        wait_member_status(cluster, leader_name(cluster), victim, 3)
+        wait_autopilot_healthy(cluster)
+        Recorder(cluster, "server-reaped").record(
+            "leader", leader_name(cluster), ["autopilot", "members", "raft"])
         # quorum gone: a second server stopped, the rest has no leader
         other = next(a.name for a in cluster.agents.values()
                      if a.server and a.running and a.name != leader_name(cluster))
         survivor = leader_name(cluster)
         cluster.stop_agent(other, graceful=False)
-        time.sleep(15)
+        deadline = time.monotonic() + 60
+        while cluster.api(survivor, "/v1/status/leader") or cluster.api("client1", "/v1/status/leader"):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the last server still names a leader")
+            time.sleep(0.5)
         rec = Recorder(cluster, "no-quorum")
         rec.record("server", survivor, ["leader", "autopilot", "members", "raft"])
         rec.record("client", "client1", ["leader", "members", "self"])
@@ -182,26 +201,7 @@ def tls(base: Path) -> None:
     print("tls: CA, agent certificates, all three verify flags, HTTPS port")
     cluster = LocalCluster(base / "tls")
     cluster.prepare()
-    certs = base / "tls" / "certs"
-    certs.mkdir(parents=True)
-    run = {"cwd": certs, "check": True, "capture_output": True}
-    subprocess.run([consul_binary(), "tls", "ca", "create"], **run)  # noqa: S603
-    for agent in cluster.agents.values():
-        kind = "-server" if agent.server else "-client"
-        subprocess.run([consul_binary(), "tls", "cert", "create", kind,  # noqa: S603
-                        f"-additional-ipaddress={agent.address}"], **run)
-        prefix = "dc1-server-consul" if agent.server else "dc1-client-consul"
-        index = len([a for a in cluster.agents.values()
-                     if a.server == agent.server and a.name < agent.name])
-        cluster.write_fragment(agent.name, "60-tls.json", {
-            "ca_file": str(certs / "consul-agent-ca.pem"),
-            "cert_file": str(certs / f"{prefix}-{index}.pem"),
-            "key_file": str(certs / f"{prefix}-{index}-key.pem"),
-            "verify_incoming": True,
-            "verify_outgoing": True,
-            "verify_server_hostname": True,
-            "ports": {"https": 8501, "dns": -1},
-        })
+    cluster.write_tls()
     with cluster:
         wait_autopilot_healthy(cluster)
         rec = Recorder(cluster, "tls")

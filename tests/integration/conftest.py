@@ -1,0 +1,57 @@
+"""Real Consul 1.8.7 agents as local processes, and a way to run the collection's modules.
+
+The modules run through Ansible itself (`ansible localhost -m ...`, JSON callback), so
+what is tested is what a playbook gets: argument parsing, env fallbacks, no_log, results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "testbed"))
+
+from local_cluster import LocalCluster  # noqa: E402
+
+ALL = ["server1", "server2", "server3", "client1", "client2"]
+
+
+def run_module(module: str, args: dict[str, Any], check: bool = False,
+               env: dict[str, str] | None = None, verbosity: int = 0) -> tuple[dict[str, Any], str]:
+    """Run one module on localhost; return its result and the whole output (for leak checks)."""
+    command = ["ansible", "localhost", "-m", f"consulsec.hardening.{module}", "-a", json.dumps(args)]
+    if check:
+        command.append("--check")
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    environment = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                       ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+                       ANSIBLE_LOCALHOST_WARNING="0", **(env or {}))
+    done = subprocess.run(command, capture_output=True, text=True, env=environment,  # noqa: S603
+                          timeout=600, check=False)
+    output = done.stdout + done.stderr
+    try:
+        # verbose runs print lines before the JSON document; it starts on a line "{"
+        start = 0 if done.stdout.startswith("{") else done.stdout.index("\n{\n") + 1
+        result = json.loads(done.stdout[start:])["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError):
+        pytest.fail(f"no module result from {command}: {output[-3000:]}")
+    return result, output
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with LocalCluster(tmp_path_factory.mktemp("cluster")) as running:
+        yield running
+
+
+def leader_of(cluster: LocalCluster) -> str:
+    address = cluster.api("server1", "/v1/status/leader")
+    return next(a.name for a in cluster.agents.values() if address.startswith(a.address + ":"))

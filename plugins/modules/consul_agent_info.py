@@ -19,7 +19,7 @@ description:
     fingerprints and node counts, never key material).
   - Read-only.
 author:
-  - consulsec.hardening contributors
+  - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
 attributes:

@@ -12,11 +12,11 @@ description:
   - Polls one agent until every stated condition has held for O(settle) seconds in a
     row, or fails after O(timeout) naming each condition not met and what it saw last.
   - The agent must answer in any case. Further conditions are only checked when given.
-  - A single good poll is not enough: right after a restart autopilot still reports the
+  - A single good poll is not enough. Right after a restart autopilot still reports the
     old, healthy state for about a second, and followers keep naming the old leader until
     an election is over. That is what O(settle) is for.
 author:
-  - consulsec.hardening contributors
+  - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
 attributes:
@@ -69,8 +69,8 @@ options:
   security:
     description:
       - Expected values of the agent's effective security state, by the keys of
-        RV(agent.security) of M(consulsec.hardening.consul_agent_info), for example
-        C({gossip_encrypted: true, encrypt_verify_incoming: false}).
+        RV(consulsec.hardening.consul_agent_info#module:agent.security).
+      - "For example C({gossip_encrypted: true, encrypt_verify_incoming: false})."
       - Unknown keys are refused before any waiting.
     type: dict
   timeout:

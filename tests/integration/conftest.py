@@ -24,7 +24,14 @@ ALL = ["server1", "server2", "server3", "client1", "client2"]
 
 
 def run_module(module: str, args: dict[str, Any], check: bool = False,
-               env: dict[str, str] | None = None, verbosity: int = 0) -> tuple[dict[str, Any], str]:
+               env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one module on localhost; return its result."""
+    return run_module_output(module, args, check=check, env=env)[0]
+
+
+def run_module_output(module: str, args: dict[str, Any], check: bool = False,
+                      env: dict[str, str] | None = None, verbosity: int = 0
+                      ) -> tuple[dict[str, Any], str]:
     """Run one module on localhost; return its result and the whole output (for leak checks)."""
     command = ["ansible", "localhost", "-m", f"consulsec.hardening.{module}", "-a", json.dumps(args)]
     if check:

@@ -36,7 +36,7 @@ def https_args(cluster, **extra) -> dict:
 
 
 def test_https_with_client_certificate_and_server_name(tls_cluster):
-    result, _ = run_module("consul_agent_info", https_args(tls_cluster))
+    result = run_module("consul_agent_info", https_args(tls_cluster))
     assert result.get("failed") is not True, result.get("msg")
     security = result["agent"]["security"]
     assert security["tls_verify_incoming"] and security["tls_verify_outgoing"]
@@ -51,19 +51,19 @@ def test_env_fallbacks_for_tls(tls_cluster):
            "CONSUL_CLIENT_CERT": args.pop("client_cert"),
            "CONSUL_CLIENT_KEY": args.pop("client_key"),
            "CONSUL_TLS_SERVER_NAME": args.pop("tls_server_name")}
-    result, _ = run_module("consul_agent_info", args, env=env)
+    result = run_module("consul_agent_info", args, env=env)
     assert result["agent"]["name"] == "server1"
 
 
 def test_address_not_in_certificate_needs_server_name(tls_cluster):
-    result, _ = run_module("consul_agent_info", https_args(tls_cluster, tls_server_name=None))
+    result = run_module("consul_agent_info", https_args(tls_cluster, tls_server_name=None))
     assert result["failed"]
     assert "tls_server_name" in result["msg"] and "certificate" in result["msg"]
 
 
 def test_missing_client_certificate_is_explained(tls_cluster):
-    result, _ = run_module("consul_agent_info", https_args(tls_cluster, client_cert=None,
-                                                           client_key=None))
+    args = https_args(tls_cluster, client_cert=None, client_key=None)
+    result = run_module("consul_agent_info", args)
     assert result["failed"]
     assert "client_cert" in result["msg"]
 
@@ -73,14 +73,14 @@ def test_wrong_ca_is_explained(tls_cluster, tmp_path):
     other.mkdir()
     subprocess.run([consul_binary(), "tls", "ca", "create"], cwd=other, check=True,  # noqa: S603
                    capture_output=True)
-    result, _ = run_module("consul_agent_info", https_args(
+    result = run_module("consul_agent_info", https_args(
         tls_cluster, cacert=str(other / "consul-agent-ca.pem")))
     assert result["failed"]
     assert "cacert" in result["msg"]
 
 
 def test_plain_http_to_https_port_is_explained(tls_cluster):
-    result, _ = run_module("consul_agent_info", https_args(
+    result = run_module("consul_agent_info", https_args(
         tls_cluster, http_addr=f"http://{tls_cluster.agents['server1'].address}:8501"))
     assert result["failed"]
     assert "https://" in result["msg"]

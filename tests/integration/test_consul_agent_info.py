@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import ALL, leader_of, run_module
+from conftest import ALL, leader_of, run_module, run_module_output
 
 
 def test_reports_the_plain_cluster(cluster):
     for name in ("server1", "client1"):
-        result, _ = run_module("consul_agent_info", {"http_addr": cluster.agents[name].http_addr,
-                                                     "gather": ["autopilot", "raft", "keyring"]})
+        args = {"http_addr": cluster.agents[name].http_addr,
+                "gather": ["autopilot", "raft", "keyring"]}
+        result = run_module("consul_agent_info", args)
         assert result["changed"] is False
         agent = result["agent"]
         raw = cluster.api(name, "/v1/agent/self")
@@ -28,14 +29,14 @@ def test_reports_the_plain_cluster(cluster):
 
 
 def test_env_fallback_and_check_mode(cluster):
-    result, _ = run_module("consul_agent_info", {"gather": []}, check=True,
-                           env={"CONSUL_HTTP_ADDR": cluster.agents["client2"].address + ":8500"})
+    env = {"CONSUL_HTTP_ADDR": cluster.agents["client2"].address + ":8500"}
+    result = run_module("consul_agent_info", {"gather": []}, check=True, env=env)
     assert result["agent"]["name"] == "client2"
     assert result["agent"]["autopilot"] is None
 
 
 def test_wrong_address_fails_with_what_to_check(cluster):
-    result, _ = run_module("consul_agent_info", {"http_addr": "http://127.0.1.99:8500"})
+    result = run_module("consul_agent_info", {"http_addr": "http://127.0.1.99:8500"})
     assert result["failed"]
     assert result["address"] == "http://127.0.1.99:8500"
     assert result["endpoint"] == "/v1/agent/self"
@@ -44,10 +45,11 @@ def test_wrong_address_fails_with_what_to_check(cluster):
 
 def test_token_never_shows(cluster):
     secret = "6d3b2f4a-0000-4000-8000-5ec2e75ec2e7"
-    result, output = run_module("consul_agent_info", {"http_addr": cluster.agents["server2"].http_addr},
-                                env={"CONSUL_HTTP_TOKEN": secret}, verbosity=3)
+    args = {"http_addr": cluster.agents["server2"].http_addr}
+    result, output = run_module_output("consul_agent_info", args,
+                                       env={"CONSUL_HTTP_TOKEN": secret}, verbosity=3)
     assert result["agent"]["name"] == "server2"
     assert secret not in output
-    result, output = run_module("consul_agent_info", {"http_addr": "http://127.0.1.99:8500",
-                                                      "token": secret}, verbosity=3)
+    args = {"http_addr": "http://127.0.1.99:8500", "token": secret}
+    result, output = run_module_output("consul_agent_info", args, verbosity=3)
     assert result["failed"] and secret not in output

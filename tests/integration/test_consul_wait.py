@@ -20,7 +20,7 @@ def wait_args(cluster, name: str, **overrides) -> dict:
 
 
 def test_whole_cluster_passes(cluster):
-    result, _ = run_module("consul_wait", wait_args(cluster, "client1"))
+    result = run_module("consul_wait", wait_args(cluster, "client1"))
     assert result["met"] is True and result.get("failed") is not True
     assert result["elapsed"] >= 3  # held for the settle period, not a single poll
     assert {c["condition"] for c in result["conditions"]} == {"answers", *[
@@ -30,7 +30,7 @@ def test_whole_cluster_passes(cluster):
 def test_passes_after_a_follower_restart(cluster):
     follower = next(n for n in ("server1", "server2", "server3") if n != leader_of(cluster))
     cluster.restart_agent(follower)
-    result, _ = run_module("consul_wait", wait_args(cluster, follower))
+    result = run_module("consul_wait", wait_args(cluster, follower))
     assert result["met"] is True, result.get("msg")
     assert result["agent"]["name"] == follower
 
@@ -38,7 +38,7 @@ def test_passes_after_a_follower_restart(cluster):
 def test_passes_after_a_leader_restart(cluster):
     old = leader_of(cluster)
     cluster.restart_agent(old)
-    result, _ = run_module("consul_wait", wait_args(cluster, "client2"))
+    result = run_module("consul_wait", wait_args(cluster, "client2"))
     assert result["met"] is True, result.get("msg")
     # the election went through the states the settle period is there for
     assert len(result["history"]) >= 2, result["history"]
@@ -47,7 +47,7 @@ def test_passes_after_a_leader_restart(cluster):
 def test_check_mode_reports_without_waiting(cluster):
     cluster.stop_agent("client2")
     start = time.monotonic()
-    result, _ = run_module("consul_wait", wait_args(cluster, "server1", timeout=60), check=True)
+    result = run_module("consul_wait", wait_args(cluster, "server1", timeout=60), check=True)
     assert time.monotonic() - start < 30
     assert result.get("failed") is not True and result["met"] is False
     assert result["polls"] == 1
@@ -55,7 +55,7 @@ def test_check_mode_reports_without_waiting(cluster):
 
 def test_fails_while_an_agent_is_kept_down(cluster):
     # client2 stays down from the test before
-    result, _ = run_module("consul_wait", wait_args(cluster, "server1", timeout=8))
+    result = run_module("consul_wait", wait_args(cluster, "server1", timeout=8))
     assert result["failed"] and result["met"] is False
     unmet = {c["condition"]: c["seen"] for c in result["conditions"] if not c["met"]}
     assert list(unmet) == ["members_alive"]
@@ -64,7 +64,7 @@ def test_fails_while_an_agent_is_kept_down(cluster):
 
 
 def test_fails_when_the_agent_asked_is_down(cluster):
-    result, _ = run_module("consul_wait", wait_args(cluster, "client2", timeout=3))
+    result = run_module("consul_wait", wait_args(cluster, "client2", timeout=3))
     assert result["failed"] and result["agent"] is None
     assert "answers" in result["msg"] and "Connection refused" in result["msg"]
     cluster.start_agent("client2")
@@ -75,8 +75,8 @@ def test_fails_when_quorum_is_gone(cluster):
     leader = leader_of(cluster)
     for name in [n for n in ("server1", "server2", "server3") if n != leader]:
         cluster.stop_agent(name, graceful=False)
-    result, _ = run_module("consul_wait", wait_args(cluster, "client1", timeout=30,
-                                                    members_alive=[]))
+    args = wait_args(cluster, "client1", timeout=30, members_alive=[])
+    result = run_module("consul_wait", args)
     assert result["failed"] and result["met"] is False
     unmet = {c["condition"]: c["seen"] for c in result["conditions"] if not c["met"]}
     assert "leader" in unmet

@@ -138,14 +138,14 @@ class LocalCluster:
         """
         certs = self.base / "certs"
         certs.mkdir(parents=True, exist_ok=True)
-        run = {"cwd": certs, "check": True, "capture_output": True}
-        subprocess.run([consul_binary(), "tls", "ca", "create"], **run)  # noqa: S603
+        subprocess.run([consul_binary(), "tls", "ca", "create"], cwd=certs,  # noqa: S603
+                       check=True, capture_output=True)
         counters = {True: 0, False: 0}
         for agent in self.agents.values():
             kind = "server" if agent.server else "client"
             extra = [f"-additional-ipaddress={agent.address}"] if additional_ip else []
             subprocess.run([consul_binary(), "tls", "cert", "create", f"-{kind}", *extra],  # noqa: S603
-                           **run)
+                           cwd=certs, check=True, capture_output=True)
             prefix = f"{self.datacenter}-{kind}-consul-{counters[agent.server]}"
             counters[agent.server] += 1
             self.write_fragment(agent.name, filename, {

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Record real Consul 1.8.7 API replies for the unit tests.
 
 Brings up local clusters (tests/testbed/local_cluster.py) in the states the parsers must
@@ -108,7 +107,7 @@ def wait_autopilot_healthy(cluster: LocalCluster, timeout: float = 60.0) -> None
     raise TimeoutError("autopilot never healthy")
 
 
-ALL = list(ENDPOINTS)
+ALL = tuple(ENDPOINTS)
 
 
 def wait_member_status(cluster: LocalCluster, observer: str, name: str, status: int,
@@ -133,7 +132,7 @@ def record_first_unhealthy(cluster: LocalCluster, rec: Recorder, timeout: float 
     raise TimeoutError("autopilot never reported unhealthy after the restart")
 
 
-def record_roles(rec: Recorder, cluster: LocalCluster, endpoints: list[str] = ALL) -> None:
+def record_roles(rec: Recorder, cluster: LocalCluster, endpoints: tuple[str, ...] = ALL) -> None:
     rec.record("leader", leader_name(cluster), endpoints)
     rec.record("follower", follower_name(cluster), endpoints)
     rec.record("client", "client1", [e for e in endpoints if e not in ("autopilot", "raft")])

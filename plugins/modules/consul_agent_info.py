@@ -22,21 +22,8 @@ author:
   - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
-  idempotent:
-    support: full
-    description: Never changes anything.
-  action_group:
-    support: full
-    membership:
-      - consulsec.hardening.consul
-    description: Use C(group/consulsec.hardening.consul) in C(module_defaults).
+  - consulsec.hardening.attributes
+  - consulsec.hardening.attributes.READ_ONLY
 options:
   gather:
     description:

@@ -19,22 +19,12 @@ author:
   - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
+  - consulsec.hardening.attributes
+  - consulsec.hardening.attributes.READ_ONLY
 attributes:
   check_mode:
-    support: full
     description: In check mode the module reports the current state of every condition
       once and waits for nothing.
-  diff_mode:
-    support: none
-    description: Changes nothing.
-  idempotent:
-    support: full
-    description: Changes nothing.
-  action_group:
-    support: full
-    membership:
-      - consulsec.hardening.consul
-    description: Use C(group/consulsec.hardening.consul) in C(module_defaults).
 options:
   members_alive:
     description:

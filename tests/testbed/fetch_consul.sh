@@ -4,7 +4,9 @@
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-if [ -x "$CONSUL_BIN" ] && "$CONSUL_BIN" version | grep -q 'Consul v1.8.7'; then
+# (the version is read into a variable: piping it into grep -q or head would end consul
+# with SIGPIPE, which pipefail turns into a failure)
+if [ -x "$CONSUL_BIN" ] && [[ "$("$CONSUL_BIN" version)" == "Consul v1.8.7"* ]]; then
   exit 0
 fi
 apt_dir="$CONSUL_DIR/apt"
@@ -16,8 +18,10 @@ opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/
       -o APT::Sandbox::User=root)
 apt-get "${opts[@]}" -qq update
 (cd "$CONSUL_DIR" && apt-get "${opts[@]}" -qq download "consul=$CONSUL_DEB_VERSION")
-deb=$(ls "$CONSUL_DIR"/consul_*.deb | head -n 1)
+debs=("$CONSUL_DIR"/consul_*.deb)
+deb=${debs[0]}
 rm -rf "$CONSUL_DIR/root"
 dpkg-deb -x "$deb" "$CONSUL_DIR/root"
 ln -sf "$(basename "$deb")" "$CONSUL_DIR/consul.deb"
-"$CONSUL_BIN" version | head -n 1
+version=$("$CONSUL_BIN" version)
+echo "${version%%$'\n'*}"

@@ -9,6 +9,7 @@
 #           test bed's containers and networks.
 # State (log, pid file) lives under .testbed/docker/.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 STATE_DIR="$TESTBED/docker"
@@ -67,7 +68,11 @@ start() {
   # setsid: the daemon must not share the caller's session (a Ctrl-C there must not
   # kill it). Not a process group leader here, so setsid execs without forking and $!
   # is dockerd's own pid.
-  setsid dockerd --iptables=false --ip-masq=false --bridge=none \
+  # The proxy variables point every registry request (an accidental pull of a missing
+  # image) at a closed port on loopback: it fails at once and nothing leaves the host.
+  HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY='' \
+  http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy='' \
+    setsid dockerd --iptables=false --ip-masq=false --bridge=none \
     >"$LOG_FILE" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$PID_FILE"

@@ -1,0 +1,92 @@
+# Copyright: consulsec.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure functions of the rolling-restart engine: where is each agent, who restarts next.
+
+A migration is a list of phases. Each phase declares the effective security state an
+agent shows once it runs that phase's configuration (``expect``: keys of
+consul_agent_info's ``security``). An agent's phase is read from its running state, never
+assumed: the last phase whose expectations all hold, or 0 when none does.
+
+Private module_utils: may change in any release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import ConsulInputError
+
+
+def check_phases(phases: list[dict[str, Any]]) -> None:
+    if not phases:
+        raise ConsulInputError("a migration needs at least one phase")
+    for index, phase in enumerate(phases, 1):
+        if not isinstance(phase.get("expect"), dict) or not phase["expect"]:
+            raise ConsulInputError(f"phase {index} ({phase.get('name', '?')}) declares no "
+                                   "expected state (expect)")
+
+
+def agent_phase(security: dict[str, Any], phases: list[dict[str, Any]]) -> int:
+    """The last phase (1-based) whose expected state the agent shows; 0 for none."""
+    for index in range(len(phases), 0, -1):
+        expect = phases[index - 1]["expect"]
+        if all(security.get(key) == value for key, value in expect.items()):
+            return index
+    return 0
+
+
+def restart_order(agents: list[dict[str, Any]], client_batch_size: int = 1) -> list[list[str]]:
+    """Batches in the order they restart: clients in batches, servers one by one (followers
+    by name), the leader last. ``agents``: dicts with name, server, is_leader."""
+    size = max(1, int(client_batch_size))
+    clients = sorted(a["name"] for a in agents if not a["server"])
+    followers = sorted(a["name"] for a in agents if a["server"] and not a["is_leader"])
+    leaders = sorted(a["name"] for a in agents if a["server"] and a["is_leader"])
+    batches = [clients[i:i + size] for i in range(0, len(clients), size)]
+    batches += [[name] for name in followers + leaders]
+    return batches
+
+
+def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase: int,
+               client_batch_size: int = 1) -> dict[str, Any]:
+    """Which agents still need ``phase`` (1-based), in restart order, or why none may start.
+
+    ``agents``: one dict per agent with name, server, is_leader and security (the
+    effective state). A phase may start only when every agent has finished the one before;
+    an agent already in ``phase`` (or later) is left alone.
+    """
+    check_phases(phases)
+    if not 1 <= phase <= len(phases):
+        raise ConsulInputError(f"phase {phase} does not exist (1 to {len(phases)})")
+    at = {a["name"]: agent_phase(a["security"], phases) for a in agents}
+    behind = sorted(name for name, p in at.items() if p < phase - 1)
+    if behind:
+        return {
+            "phase": phase, "batches": [], "todo": [], "done": [], "at": at,
+            "blocked": (f"phase {phase} ({phases[phase - 1].get('name', '')}) cannot start: "
+                        f"{', '.join(f'{n} is in phase {at[n]}' for n in behind)}; every agent "
+                        f"must have finished phase {phase - 1} first"),
+        }
+    todo = [a for a in agents if at[a["name"]] < phase]
+    return {
+        "phase": phase,
+        "batches": restart_order(todo, client_batch_size),
+        "todo": sorted(a["name"] for a in todo),
+        "done": sorted(name for name, p in at.items() if p >= phase),
+        "at": at,
+        "blocked": None,
+    }
+
+
+def cluster_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where the cluster stands: every agent's phase, the lowest one, and whether the
+    spread is one a resumed run can mend (at most one phase apart)."""
+    check_phases(phases)
+    at = {a["name"]: agent_phase(a["security"], phases) for a in agents}
+    low, high = (min(at.values()), max(at.values())) if at else (0, 0)
+    problem = None
+    if high - low > 1:
+        problem = (f"agents are more than one phase apart ({', '.join(f'{n}: {p}' for n, p in sorted(at.items()))}); "
+                   "such a cluster was not left by this migration and cannot be resumed safely")
+    return {"at": at, "lowest": low, "highest": high, "finished": bool(at) and low == len(phases),
+            "problem": problem}

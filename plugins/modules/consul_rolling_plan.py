@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# Copyright: consulsec.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_rolling_plan
+short_description: Decide which Consul agents restart in a migration phase, and in which order
+version_added: 0.1.0
+description:
+  - The planner of the collection's rolling-restart engine (role
+    C(consulsec.hardening.rolling_restart)). Pure computation, no I/O; run it on the
+    controller.
+  - Reads each agent's phase from its running security state (as
+    M(consulsec.hardening.consul_agent_info) reports it) against the phases' declared
+    expectations, and returns the agents that still need O(phase), in restart order:
+    clients in batches, then servers one by one, followers first, the leader last.
+  - A phase is blocked while any agent has not finished the phase before.
+author:
+  - consulsec.hardening developers (@consulsec)
+attributes:
+  check_mode:
+    support: full
+    description: Computes only.
+  diff_mode:
+    support: none
+    description: Computes only.
+  idempotent:
+    support: full
+    description: Computes only.
+options:
+  agents:
+    description:
+      - Inventory host name -> the C(agent) record of consul_agent_info for that host.
+    type: dict
+    required: true
+  phases:
+    description:
+      - The migration's phases, in order; each a dict with C(name) and C(expect) (the
+        security state an agent shows once it runs the phase). Other keys are ignored.
+    type: list
+    elements: dict
+    required: true
+  phase:
+    description: The phase to plan, from 1.
+    type: int
+    required: true
+  client_batch_size:
+    description: How many clients restart together.
+    type: int
+    default: 1
+  assume_previous_done:
+    description:
+      - Plan as if every agent had finished the phase before (for check mode, where
+        earlier phases are only predicted).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Plan phase 2
+  consulsec.hardening.consul_rolling_plan:
+    agents: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, ['state', 'agent']))) }}"
+    phases: "{{ my_phases }}"
+    phase: 2
+  delegate_to: localhost
+  run_once: true
+  register: plan
+"""
+
+RETURN = r"""
+batches:
+  description: Inventory host names in restart order, one list per batch.
+  returned: success
+  type: list
+  elements: list
+  sample: [[client1], [client2], [server1], [server3], [server2]]
+todo:
+  description: Hosts that still need the phase.
+  returned: success
+  type: list
+  elements: str
+done:
+  description: Hosts already in the phase or later.
+  returned: success
+  type: list
+  elements: str
+at:
+  description: Each host's current phase (0 = none).
+  returned: success
+  type: dict
+blocked:
+  description: Why the phase may not start, or V(null).
+  returned: success
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import plan_phase
+
+
+def agents_from_records(records: dict) -> list:
+    agents = []
+    for host, record in records.items():
+        if not isinstance(record, dict) or "security" not in record:
+            raise ConsulInputError(f"no agent state for {host}: give consul_agent_info's agent record")
+        agents.append({"name": host, "server": bool(record.get("server")),
+                       "is_leader": bool(record.get("is_leader")), "security": record["security"]})
+    return agents
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "agents": {"type": "dict", "required": True},
+            "phases": {"type": "list", "elements": "dict", "required": True},
+            "phase": {"type": "int", "required": True},
+            "client_batch_size": {"type": "int", "default": 1},
+            "assume_previous_done": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        agents = agents_from_records(params["agents"])
+        phases = [{"name": p.get("name", ""), "expect": p.get("expect")} for p in params["phases"]]
+        if params["assume_previous_done"] and params["phase"] > 1:
+            previous = phases[params["phase"] - 2]["expect"] or {}
+            for agent in agents:
+                if plan_phase([agent], phases, params["phase"])["blocked"]:
+                    agent["security"] = {**agent["security"], **previous}
+        plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"])
+    except ConsulInputError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **plan)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The rolling-restart planner on agent states parsed from recorded 1.8.7 replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.consulsec.hardening.plugins.module_utils import _agent_state as state
+from ansible_collections.consulsec.hardening.plugins.module_utils import _rolling as rolling
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from tests.unit.conftest import load
+
+GOSSIP = [
+    {"name": "key, verify off",
+     "expect": {"gossip_encrypted": True, "encrypt_verify_incoming": False, "encrypt_verify_outgoing": False}},
+    {"name": "verify outgoing",
+     "expect": {"gossip_encrypted": True, "encrypt_verify_incoming": False, "encrypt_verify_outgoing": True}},
+    {"name": "verify incoming",
+     "expect": {"gossip_encrypted": True, "encrypt_verify_incoming": True, "encrypt_verify_outgoing": True}},
+]
+
+
+def agents(scenario_by_name: dict[str, str]) -> list[dict]:
+    """Agents whose security state comes from recorded agent/self replies."""
+    out = []
+    for name, scenario in scenario_by_name.items():
+        role = "leader" if name == "server2" else ("client" if name.startswith("client") else "follower")
+        out.append({"name": name, "server": name.startswith("server"), "is_leader": name == "server2",
+                    "security": state.parse_security(load(f"{scenario}/{role}-self"))})
+    return out
+
+
+ALL = ["server1", "server2", "server3", "client1", "client2"]
+
+
+def test_agent_phase_from_recorded_states():
+    assert rolling.agent_phase(state.parse_security(load("plain/follower-self")), GOSSIP) == 0
+    assert rolling.agent_phase(state.parse_security(load("gossip-phase1/follower-self")), GOSSIP) == 1
+    assert rolling.agent_phase(state.parse_security(load("gossip/client-self")), GOSSIP) == 3
+
+
+def test_plain_cluster_plans_everyone_clients_first_leader_last():
+    plan = rolling.plan_phase(agents({n: "plain" for n in ALL}), GOSSIP, 1)
+    assert plan["blocked"] is None
+    assert plan["batches"] == [["client1"], ["client2"], ["server1"], ["server3"], ["server2"]]
+    assert plan["done"] == []
+
+
+def test_client_batches():
+    assert rolling.restart_order(
+        [{"name": f"c{i}", "server": False, "is_leader": False} for i in range(5)], 2
+    ) == [["c0", "c1"], ["c2", "c3"], ["c4"]]
+
+
+def test_phase_cannot_start_before_every_agent_finished_the_previous():
+    mixed = agents({"server1": "gossip-phase1", "server2": "gossip-phase1", "server3": "plain",
+                    "client1": "gossip-phase1", "client2": "gossip-phase1"})
+    plan = rolling.plan_phase(mixed, GOSSIP, 2)
+    assert plan["batches"] == []
+    assert "server3 is in phase 0" in plan["blocked"]
+
+
+def test_resume_only_restarts_what_is_left():
+    half = agents({"server1": "gossip-phase1", "server2": "plain", "server3": "plain",
+                   "client1": "gossip-phase1", "client2": "gossip-phase1"})
+    plan = rolling.plan_phase(half, GOSSIP, 1)
+    assert plan["batches"] == [["server3"], ["server2"]]
+    assert plan["done"] == ["client1", "client2", "server1"]
+
+
+def test_finished_cluster_plans_nothing():
+    done = agents({n: "gossip" for n in ALL})
+    for phase in (1, 2, 3):
+        assert rolling.plan_phase(done, GOSSIP, phase)["batches"] == []
+    assert rolling.cluster_phase(done, GOSSIP)["finished"] is True
+
+
+def test_spread_of_more_than_one_phase_is_a_problem():
+    spread = agents({"server1": "gossip", "server2": "plain", "server3": "plain",
+                     "client1": "plain", "client2": "plain"})
+    summary = rolling.cluster_phase(spread, GOSSIP)
+    assert summary["problem"] and "server1: 3" in summary["problem"]
+
+
+def test_phases_must_declare_expectations():
+    with pytest.raises(ConsulInputError, match="declares no expected state"):
+        rolling.check_phases([{"name": "x", "expect": {}}])
+    with pytest.raises(ConsulInputError, match="does not exist"):
+        rolling.plan_phase(agents({"server1": "plain"}), GOSSIP, 4)

@@ -15,8 +15,8 @@ description:
   - With O(path), the key is kept in that file (mode 0600, created exclusively) and read
     from it on every later run, so a re-run never makes a new key. A file holding another
     key than O(key) is an error, not a replacement.
-  - B(The result carries the key): run the task with C(no_log: true). Run it on the
-    controller (C(delegate_to: localhost), C(run_once: true)) to keep the file there.
+  - B(The result carries the key), so run the task with C(no_log=true). Run it on the
+    controller (C(delegate_to=localhost), C(run_once=true)) to keep the file there.
 author:
   - consulsec.hardening developers (@consulsec)
 attributes:
@@ -91,11 +91,13 @@ keyring:
   description:
     - With O(local_keyring), what to do with that file before the agent gets the key,
       C(verdict) and C(why). C(none) (no file), C(keep) (it holds the key),
-      C(move_aside) (stale: the agent does not encrypt gossip), C(conflict) (the agent
+      C(move_aside) (stale, the agent does not encrypt gossip), C(conflict) (the agent
       encrypts with other keys; give the cluster's key instead).
   returned: when O(local_keyring) is given
   type: dict
-  sample: {verdict: none, why: no local keyring file}
+  sample:
+    verdict: none
+    why: no local keyring file
 """
 
 import json

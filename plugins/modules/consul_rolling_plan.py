@@ -14,8 +14,8 @@ description:
     controller.
   - Reads each agent's phase from its running security state (as
     M(consulsec.hardening.consul_agent_info) reports it) against the phases' declared
-    expectations, and returns the agents that still need O(phase), in restart order:
-    clients in batches, then servers one by one, followers first, the leader last.
+    expectations, and returns the agents that still need O(phase), in restart order.
+    Clients go in batches, then servers one by one, followers first, the leader last.
   - A phase is blocked while any agent has not finished the phase before.
 author:
   - consulsec.hardening developers (@consulsec)

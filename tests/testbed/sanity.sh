@@ -22,7 +22,11 @@ tree="$TESTBED/sanity/ansible_collections/consulsec/hardening"
 rm -rf "$TESTBED/sanity"
 mkdir -p "$tree"
 # tracked and new (not ignored) files, as they are in the work tree
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$tree/" 2>/dev/null || true)
+# (a tracked file deleted in the work tree is left out)
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' file; do
+    if [ -e "$file" ]; then cp --parents "$file" "$tree/"; fi
+  done)
 cd "$tree"
 git init -q . && git add -A >/dev/null
 python_version=$(python -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')

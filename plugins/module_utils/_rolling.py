@@ -59,6 +59,10 @@ def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase
     if not 1 <= phase <= len(phases):
         raise ConsulInputError(f"phase {phase} does not exist (1 to {len(phases)})")
     at = {a["name"]: agent_phase(a["security"], phases) for a in agents}
+    spread = cluster_phase(agents, phases)["problem"]
+    if spread:
+        return {"phase": phase, "batches": [], "todo": [], "done": [], "at": at,
+                "blocked": spread}
     behind = sorted(name for name, p in at.items() if p < phase - 1)
     if behind:
         return {

@@ -81,6 +81,16 @@ def test_spread_of_more_than_one_phase_is_a_problem():
     assert summary["problem"] and "server1: 3" in summary["problem"]
 
 
+def test_no_phase_starts_on_a_cluster_more_than_one_phase_apart():
+    """Restarting the plain agents into phase 1 next to an agent that verifies incoming
+    gossip would split the cluster: nothing may be planned."""
+    spread = agents({"server1": "gossip", "server2": "plain", "server3": "plain",
+                     "client1": "plain", "client2": "plain"})
+    for phase in (1, 2, 3):
+        plan = rolling.plan_phase(spread, GOSSIP, phase)
+        assert plan["batches"] == [] and "more than one phase apart" in plan["blocked"]
+
+
 def test_phases_must_declare_expectations():
     with pytest.raises(ConsulInputError, match="declares no expected state"):
         rolling.check_phases([{"name": "x", "expect": {}}])

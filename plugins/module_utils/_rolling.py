@@ -82,6 +82,20 @@ def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase
     }
 
 
+def assume_previous_done(agents: list[dict[str, Any]], phases: list[dict[str, Any]],
+                         phase: int) -> list[dict[str, Any]]:
+    """The agents as they would be once every one finished the phase before ``phase``
+    (check mode predicts later phases this way; nothing ran the earlier ones)."""
+    if not 1 < phase <= len(phases):  # phase 1 has none before; plan_phase refuses others
+        return agents
+    previous = phases[phase - 2]["expect"]
+    return [
+        {**agent, "security": {**agent["security"], **previous}}
+        if agent_phase(agent["security"], phases) < phase - 1 else agent
+        for agent in agents
+    ]
+
+
 def cluster_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]]) -> dict[str, Any]:
     """Where the cluster stands: every agent's phase, the lowest one, and whether the
     spread is one a resumed run can mend (at most one phase apart)."""

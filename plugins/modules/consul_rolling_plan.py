@@ -99,7 +99,11 @@ blocked:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
-from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import plan_phase
+from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import (
+    assume_previous_done,
+    check_phases,
+    plan_phase,
+)
 
 
 def agents_from_records(records: dict) -> list:
@@ -127,11 +131,9 @@ def main() -> None:
     try:
         agents = agents_from_records(params["agents"])
         phases = [{"name": p.get("name", ""), "expect": p.get("expect")} for p in params["phases"]]
-        if params["assume_previous_done"] and params["phase"] > 1:
-            previous = phases[params["phase"] - 2]["expect"] or {}
-            for agent in agents:
-                if plan_phase([agent], phases, params["phase"])["blocked"]:
-                    agent["security"] = {**agent["security"], **previous}
+        check_phases(phases)
+        if params["assume_previous_done"]:
+            agents = assume_previous_done(agents, phases, params["phase"])
         plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"])
     except ConsulInputError as exc:
         module.fail_json(msg=str(exc))

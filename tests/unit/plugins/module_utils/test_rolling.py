@@ -91,6 +91,20 @@ def test_no_phase_starts_on_a_cluster_more_than_one_phase_apart():
         assert plan["batches"] == [] and "more than one phase apart" in plan["blocked"]
 
 
+def test_check_mode_predicts_later_phases():
+    plain = agents({n: "plain" for n in ALL})
+    assert rolling.plan_phase(plain, GOSSIP, 3)["blocked"]
+    predicted = rolling.assume_previous_done(plain, GOSSIP, 3)
+    plan = rolling.plan_phase(predicted, GOSSIP, 3)
+    assert plan["blocked"] is None and len(plan["todo"]) == 5
+    # agents already past the phase before keep their own state
+    half = agents({"server1": "gossip", "server2": "gossip-phase1", "server3": "gossip-phase1",
+                   "client1": "gossip-phase1", "client2": "gossip-phase1"})
+    assert rolling.assume_previous_done(half, GOSSIP, 3)[0] is half[0]
+    assert rolling.plan_phase(rolling.assume_previous_done(half, GOSSIP, 3), GOSSIP, 3)["done"] == ["server1"]
+    assert rolling.assume_previous_done(plain, GOSSIP, 1) is plain
+
+
 def test_phases_must_declare_expectations():
     with pytest.raises(ConsulInputError, match="declares no expected state"):
         rolling.check_phases([{"name": "x", "expect": {}}])

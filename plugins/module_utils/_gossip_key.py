@@ -43,10 +43,6 @@ def check_key(key: str, source: str = "the gossip key") -> str:
     return text
 
 
-def fingerprint(key: str) -> str:
-    return key_fingerprint(key)
-
-
 def keyring_file_verdict(keys_in_file: list[str] | None, key: str, gossip_encrypted: bool
                          ) -> dict[str, str]:
     """What to do with an agent's existing serf/local.keyring before it gets ``key``.
@@ -64,11 +60,11 @@ def keyring_file_verdict(keys_in_file: list[str] | None, key: str, gossip_encryp
         return {"verdict": "none", "why": "no local keyring file"}
     if key in keys_in_file:
         return {"verdict": "keep", "why": "the local keyring file holds the key"}
-    names = ", ".join(fingerprint(k) for k in keys_in_file) or "no key"
+    names = ", ".join(key_fingerprint(k) for k in keys_in_file) or "no key"
     if not gossip_encrypted:
         return {"verdict": "move_aside",
                 "why": f"stale local keyring file ({names}) on an agent that does not encrypt "
                        "gossip: it would override encrypt on restart"}
     return {"verdict": "conflict",
             "why": f"the agent encrypts gossip with {names}, not with the key given "
-                   f"({fingerprint(key)}): give the cluster's key, or rotate it with the keyring"}
+                   f"({key_fingerprint(key)}): give the cluster's key, or rotate it with the keyring"}

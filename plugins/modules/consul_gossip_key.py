@@ -105,10 +105,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import (
+    key_fingerprint as fingerprint,
+)
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
 from ansible_collections.consulsec.hardening.plugins.module_utils._gossip_key import (
     check_key,
-    fingerprint,
     generate_key,
     keyring_file_verdict,
 )

@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _gossip_key as gk
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import key_fingerprint
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
 
 KEY = base64.b64encode(bytes(range(32))).decode()
@@ -44,5 +45,5 @@ def test_keyring_file_verdicts():
     stale = gk.keyring_file_verdict([OTHER], KEY, False)
     assert stale["verdict"] == "move_aside" and OTHER not in stale["why"]
     conflict = gk.keyring_file_verdict([OTHER], KEY, True)
-    assert conflict["verdict"] == "conflict" and gk.fingerprint(OTHER) in conflict["why"]
+    assert conflict["verdict"] == "conflict" and key_fingerprint(OTHER) in conflict["why"]
     assert KEY not in conflict["why"] and OTHER not in conflict["why"]

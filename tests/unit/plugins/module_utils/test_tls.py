@@ -1,0 +1,102 @@
+"""TLS material: what the collection issues, judged like Consul's own (`consul tls`)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from pathlib import Path
+
+MATERIAL = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "consul-1.8.7" / "tls-material"
+NOW = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def ca():
+    key = tls.new_key()
+    return key, tls.build_ca(key, "consulsec test CA", days=365, now=NOW)
+
+
+def issue(ca, role="server", days=90, **names):
+    ca_key, ca_cert = ca
+    key = tls.new_key()
+    wanted = tls.agent_names(role, "dc1", **names)
+    return key, tls.build_agent_cert(ca_cert, ca_key, key, role, wanted, days=days, now=NOW), wanted
+
+
+def codes(problems):
+    return [p["code"] for p in problems]
+
+
+def test_a_server_certificate_has_what_consul_checks(ca):
+    key, cert, wanted = issue(ca, dns_names=["server1"], ip_addresses=["172.30.77.2"])
+    seen = tls.describe(cert)
+    assert seen["dns_names"] == ["server.dc1.consul", "localhost", "server1"]
+    assert seen["ip_addresses"] == ["127.0.0.1", "172.30.77.2"]
+    assert set(seen["extended_key_usage"]) == {"serverAuth", "clientAuth"}
+    assert not seen["is_ca"]
+    assert tls.cert_problems(cert, cas=[ca[1]], key=key, names=wanted, min_days_left=30,
+                             now=NOW) == []
+
+
+def test_a_client_certificate_names_the_client(ca):
+    _key, cert, _wanted = issue(ca, role="client")
+    assert tls.describe(cert)["dns_names"][0] == "client.dc1.consul"
+
+
+def test_an_rsa_ca_signs_too():
+    ca_key = tls.new_key("rsa", 2048)
+    ca_cert = tls.build_ca(ca_key, "rsa CA", days=30, now=NOW)
+    key, cert, wanted = issue((ca_key, ca_cert))
+    assert tls.cert_problems(cert, cas=[ca_cert], key=key, names=wanted, now=NOW) == []
+
+
+def test_every_problem_is_named(ca):
+    key, cert, wanted = issue(ca, days=10)
+    other_key = tls.new_key()
+    other_ca = tls.build_ca(other_key, "another CA", days=365, now=NOW)
+    later = NOW + datetime.timedelta(days=5)
+    assert codes(tls.cert_problems(cert, min_days_left=30, now=later)) == ["expiring"]
+    assert codes(tls.cert_problems(cert, now=NOW + datetime.timedelta(days=11))) == ["expired"]
+    assert codes(tls.cert_problems(cert, now=NOW - datetime.timedelta(days=1))) == ["not_yet_valid"]
+    assert codes(tls.cert_problems(cert, cas=[other_ca], now=NOW)) == ["other_ca"]
+    assert codes(tls.cert_problems(cert, key=other_key, now=NOW)) == ["key_mismatch"]
+    problems = tls.cert_problems(cert, names=tls.agent_names("server", "dc2"), now=NOW)
+    assert codes(problems) == ["missing_names"]
+    assert "server.dc2.consul" in problems[0]["problem"]
+    assert codes(tls.cert_problems(ca[1], now=NOW)) == ["is_ca"]
+    # the CA file may hold several CAs: one that signed it is enough
+    assert tls.cert_problems(cert, cas=[other_ca, ca[1]], now=NOW) == []
+
+
+def test_consuls_own_certificates_pass_the_same_judge():
+    ca_cert = tls.load_cert((MATERIAL / "consul-agent-ca.pem").read_bytes(), "ca")
+    server = tls.load_cert((MATERIAL / "dc1-server-consul-0.pem").read_bytes(), "server")
+    client = tls.load_cert((MATERIAL / "dc1-client-consul-0.pem").read_bytes(), "client")
+    now = server.not_valid_before_utc + datetime.timedelta(days=1)
+    assert tls.cert_problems(server, cas=[ca_cert], names=tls.agent_names("server", "dc1"),
+                             now=now) == []
+    assert tls.cert_problems(client, cas=[ca_cert], names=tls.agent_names("client", "dc1"),
+                             now=now) == []
+    # Consul's client certificate is no server certificate
+    assert codes(tls.cert_problems(client, names=tls.agent_names("server", "dc1"), now=now)) \
+        == ["missing_names"]
+
+
+def test_bad_input_is_refused_with_the_fix(ca):
+    with pytest.raises(ConsulInputError, match="not an IP address"):
+        tls.agent_names("server", "dc1", ip_addresses=["server1"])
+    with pytest.raises(ConsulInputError, match="use server or client"):
+        tls.agent_names("leader", "dc1")
+    with pytest.raises(ConsulInputError, match="use 256"):
+        tls.new_key("ec", 521)
+    with pytest.raises(ConsulInputError, match="2048 or more"):
+        tls.new_key("rsa", 1024)
+    with pytest.raises(ConsulInputError, match="not a PEM certificate"):
+        tls.load_cert(b"junk", "cert.pem")
+    with pytest.raises(ConsulInputError, match="does not belong"):
+        tls.build_agent_cert(ca[1], tls.new_key(), tls.new_key(), "server",
+                             tls.agent_names("server", "dc1"), 30, now=NOW)

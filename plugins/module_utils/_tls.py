@@ -277,3 +277,85 @@ def cert_problems(cert: x509.Certificate, *, cas: list[x509.Certificate] | None 
     if seen["is_ca"]:
         add("is_ca", "is a CA certificate, not an agent certificate")
     return problems
+
+
+def public_key_fingerprint(key_or_cert: Any) -> str:
+    """A name for a key pair that is safe to show: the SHA-256 of its public key."""
+    public = key_or_cert.public_key()
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(_public_bytes(public))
+    return "sha256:" + digest.finalize().hex()[:32]
+
+
+FIXES = {
+    "missing": "put the file in place, or let the role issue it",
+    "unreadable": "give a PEM file (certificates and unencrypted keys)",
+    "not_yet_valid": "check the host's clock, or re-issue the certificate",
+    "expired": "re-issue the certificate (consul_tls_cert re-issues when asked)",
+    "expiring": "re-issue the certificate before the roll, or lower the margin knowingly",
+    "other_ca": "sign it with the cluster's CA, or give this agent the CA that signed it",
+    "key_mismatch": "give the key that belongs to the certificate, or re-issue both",
+    "missing_names": "re-issue it with the names Consul checks (consul_tls_cert)",
+    "key_usage": "re-issue it with serverAuth and clientAuth",
+    "is_ca": "give the agent's own certificate, not the CA's",
+    "ca_not_shared": "give every agent a CA file that holds the CA of every agent's certificate",
+}
+
+
+def preflight(agents: dict[str, dict[str, Any]], datacenter: str, domain: str = "consul",
+              min_days_left: float = 0, now: datetime.datetime | None = None
+              ) -> list[dict[str, str]]:
+    """Every reason the cluster's TLS material would break a roll, before the first restart.
+
+    ``agents``: name -> {role, ca_file, ca_pem, cert_file, cert_pem, key_file,
+    key_public (public_key_fingerprint of the agent's key, read on its host),
+    dns_names, ip_addresses}. A PEM that is missing is None. Checks, per agent: the
+    certificate is signed by a CA in its own CA file, its key belongs to it, it is valid
+    now and for ``min_days_left`` days, it names what Consul checks for its role; and for
+    the cluster: every agent's CA file holds the CA of every other agent's certificate
+    (each side verifies the other). Each problem names the agent, the file and the fix."""
+    problems: list[dict[str, str]] = []
+    parsed: dict[str, dict[str, Any]] = {}
+
+    def add(agent: str, path: str, code: str, text: str) -> None:
+        problems.append({"agent": agent, "file": path, "code": code, "problem": text,
+                         "fix": FIXES[code]})
+
+    for name, material in sorted(agents.items()):
+        cas: list[x509.Certificate] = []
+        cert = None
+        for kind in ("ca", "cert"):
+            path, data = material.get(f"{kind}_file", ""), material.get(f"{kind}_pem")
+            if data is None:
+                add(name, path, "missing", f"{path or 'the ' + kind + ' file'} does not exist")
+                continue
+            try:
+                if kind == "ca":
+                    cas = load_certs(data.encode() if isinstance(data, str) else data, path)
+                else:
+                    cert = load_cert(data.encode() if isinstance(data, str) else data, path)
+            except ConsulInputError as exc:
+                add(name, path, "unreadable", str(exc))
+        if material.get("key_public") is None:
+            add(name, material.get("key_file", ""), "missing",
+                f"{material.get('key_file') or 'the key file'} does not exist or is not a key")
+        if cert is None:
+            continue
+        parsed[name] = {"cert": cert, "cas": cas}
+        names = agent_names(material["role"], datacenter, domain,
+                            material.get("dns_names"), material.get("ip_addresses"))
+        for problem in cert_problems(cert, cas=cas or None, names=names,
+                                     min_days_left=min_days_left, now=now):
+            add(name, material["cert_file"], problem["code"], problem["problem"])
+        if material.get("key_public") and public_key_fingerprint(cert) != material["key_public"]:
+            add(name, material["key_file"], "key_mismatch",
+                f"{material['key_file']} does not belong to {material['cert_file']}")
+    for name, seen in sorted(parsed.items()):
+        for other, theirs in sorted(parsed.items()):
+            if other == name or not seen["cas"]:
+                continue
+            if not any(signed_by(theirs["cert"], ca) for ca in seen["cas"]):
+                add(name, agents[name]["ca_file"], "ca_not_shared",
+                    f"its CA file does not hold the CA that signed {other}'s certificate "
+                    f"({theirs['cert'].issuer.rfc4514_string()}): {name} would refuse {other}")
+    return problems

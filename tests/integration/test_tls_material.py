@@ -114,3 +114,23 @@ def test_consul_runs_full_tls_on_the_issued_certificates(full_tls_cluster):
     agent = result["agent"]
     assert agent["security"]["tls_verify_incoming"] and agent["security"]["tls_verify_server_hostname"]
     assert agent["autopilot"]["healthy"] and agent["member_counts"]["alive"] == 4
+
+
+def test_preflight_refuses_material_that_would_break_the_roll(tmp_path):
+    run_module("consul_tls_ca", ca_args(tmp_path))
+    agents = {}
+    for name, role in (("server1", "server"), ("server2", "client"), ("client1", "client")):
+        run_module("consul_tls_cert", cert_args(tmp_path, name, role))
+        read, output = run_module_output("consul_tls_material_info", {
+            "ca_file": str(tmp_path / "ca.pem"), "cert_file": str(tmp_path / f"{name}.pem"),
+            "key_file": str(tmp_path / f"{name}-key.pem")})
+        assert "PRIVATE KEY" not in output
+        assert read["material"]["key_public"].startswith("sha256:")
+        agents[name] = {**read["material"], "role": "client" if name == "client1" else "server"}
+    refused = run_module("consul_tls_preflight", {"agents": agents})
+    assert refused["failed"]
+    assert [(p["agent"], p["code"]) for p in refused["problems"]] == [("server2", "missing_names")]
+    assert "server2: " + str(tmp_path / "server2.pem") in refused["msg"]
+    assert "nothing was changed" in refused["msg"]
+    del agents["server2"]
+    assert run_module("consul_tls_preflight", {"agents": agents})["problems"] == []

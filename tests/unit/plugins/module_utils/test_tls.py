@@ -100,3 +100,52 @@ def test_bad_input_is_refused_with_the_fix(ca):
     with pytest.raises(ConsulInputError, match="does not belong"):
         tls.build_agent_cert(ca[1], tls.new_key(), tls.new_key(), "server",
                              tls.agent_names("server", "dc1"), 30, now=NOW)
+
+
+def material(ca_cert, key, cert, role="server", **extra):
+    return {"role": role, "ca_file": "/etc/consul.d/tls/ca.pem", "ca_pem": tls.cert_pem(ca_cert),
+            "cert_file": "/etc/consul.d/tls/agent.pem", "cert_pem": tls.cert_pem(cert),
+            "key_file": "/etc/consul.d/tls/agent-key.pem",
+            "key_public": tls.public_key_fingerprint(key), **extra}
+
+
+def test_preflight_passes_a_sound_cluster(ca):
+    agents = {}
+    for name, role in (("server1", "server"), ("client1", "client")):
+        key, cert, _wanted = issue(ca, role=role)
+        agents[name] = material(ca[1], key, cert, role)
+    assert tls.preflight(agents, "dc1", now=NOW) == []
+
+
+def test_preflight_names_agent_file_and_fix_for_each_problem(ca):
+    other_key = tls.new_key()
+    other_ca = tls.build_ca(other_key, "another CA", days=365, now=NOW)
+    key1, cert1, _wanted1 = issue(ca)
+    key2, cert2, _wanted2 = issue(ca, role="client")
+    key3, cert3, _wanted3 = issue((other_key, other_ca))
+    agents = {
+        "server1": material(ca[1], key1, cert1),
+        # a client certificate on a server: no server.dc1.consul
+        "server2": material(ca[1], key2, cert2, "server"),
+        # signed by another CA, with that CA in its own file: the others refuse it
+        "server3": material(other_ca, key3, cert3),
+        # the key of another agent
+        "client1": material(ca[1], key1, cert2, "client"),
+    }
+    found = {(p["agent"], p["code"]) for p in tls.preflight(agents, "dc1", now=NOW)}
+    assert ("server2", "missing_names") in found
+    assert ("client1", "key_mismatch") in found
+    assert ("server1", "ca_not_shared") in found and ("server3", "ca_not_shared") in found
+    problem = next(p for p in tls.preflight(agents, "dc1", now=NOW) if p["code"] == "key_mismatch")
+    assert problem["file"].endswith("agent-key.pem") and "re-issue" in problem["fix"]
+
+
+def test_preflight_reports_missing_files_and_expiry(ca):
+    key, cert, _wanted = issue(ca, days=10)
+    agents = {"server1": material(ca[1], key, cert),
+              "server2": {"role": "server", "ca_file": "/x/ca.pem", "ca_pem": None,
+                          "cert_file": "/x/agent.pem", "cert_pem": None,
+                          "key_file": "/x/agent-key.pem", "key_public": None}}
+    found = [(p["agent"], p["code"]) for p in tls.preflight(agents, "dc1", min_days_left=30, now=NOW)]
+    assert ("server1", "expiring") in found
+    assert found.count(("server2", "missing")) == 3

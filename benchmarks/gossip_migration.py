@@ -46,7 +46,7 @@ for collections in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.paths
 
 import yaml  # noqa: E402  (from ansible-core's dependencies)
 from load import Load, render, summarize  # noqa: E402
-from local_cluster import LocalCluster, address_in_use, consul_binary  # noqa: E402
+from local_cluster import DetachedCluster, address_in_use, consul_binary  # noqa: E402
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import gather_agent  # noqa: E402
 from ansible_collections.consulsec.hardening.plugins.module_utils._client import ConsulClient  # noqa: E402
@@ -60,7 +60,6 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._wait import (
     needed_parts,
 )
 
-AGENTCTL = ROOT / "tests" / "testbed" / "agentctl.sh"
 FRAGMENT = "50-consulsec-gossip.json"
 RESULTS = ROOT / "benchmarks" / "results"
 README_MARK = "<!-- benchmark: gossip_migration -->"
@@ -75,27 +74,18 @@ def gossip_phases(key: str) -> list[dict[str, Any]]:
     return phases
 
 
-class ProcessCluster:
-    """A LocalCluster's agents as detached processes, controlled by pidfile only."""
+class ProcessCluster(DetachedCluster):
+    """Detached local agents, judged with the role's own conditions."""
 
     def __init__(self, base: Path, servers: int, clients: int) -> None:
-        self.layout = LocalCluster(base, servers=servers, clients=clients)
-        self.agents = self.layout.agents
+        super().__init__(base, servers=servers, clients=clients)
         self.servers = [a.name for a in self.agents.values() if a.server]
-
-    def ctl(self, action: str, names: list[str]) -> None:
-        """Run agentctl for several agents at once (a batch stops in parallel)."""
-        procs = [subprocess.Popen([str(AGENTCTL), action, str(self.agents[n].base), consul_binary()])  # noqa: S603
-                 for n in names]
-        for proc in procs:
-            if proc.wait(timeout=60) != 0:
-                raise RuntimeError(f"agentctl {action} failed")
 
     def start(self, timeout: float = 120.0) -> None:
         for agent in self.agents.values():
             if address_in_use(agent.address, 8500):
                 raise RuntimeError(f"{agent.address}:8500 is in use: another test cluster runs there")
-        self.layout.prepare()
+        self.prepare()
         self.ctl("start", list(self.agents))
         deadline = time.time() + timeout
         while not all(self.holds(n, self.conditions({})) for n in self.agents):
@@ -103,11 +93,8 @@ class ProcessCluster:
                 raise RuntimeError("the cluster did not become healthy")
             time.sleep(1)
 
-    def stop(self) -> None:
-        self.ctl("stop", list(self.agents))
-
     def pidfiles(self) -> dict[str, str]:
-        return {n: str(a.base / "agent.pid") for n, a in self.agents.items()}
+        return {n: str(a.pidfile) for n, a in self.agents.items()}
 
     def client(self, name: str) -> ConsulClient:
         return ConsulClient(connection_options({"http_addr": self.agents[name].http_addr,
@@ -144,7 +131,7 @@ def bare_migration(cluster: ProcessCluster, phases: list[dict[str, Any]], batch_
                   for a in cluster.agents.values()]
         for batch in restart_order(agents, batch_size):
             for name in batch:
-                cluster.layout.write_fragment(name, FRAGMENT, phase["content"])
+                cluster.write_fragment(name, FRAGMENT, phase["content"])
             started = time.time()
             if leave and leader in batch:
                 subprocess.run([consul_binary(), "leave", f"-http-addr={cluster.agents[leader].http_addr}"],  # noqa: S603
@@ -171,7 +158,7 @@ def ansible_migration(cluster: ProcessCluster, work: Path, batch_size: int, leav
             "consul_http_addr": agent.http_addr,
             "consul_owner": getpass.getuser(),
             "consul_group": group,
-            "consul_restart_command": f"{AGENTCTL} restart {agent.base} {consul_binary()}",
+            "consul_restart_command": cluster.restart_command(agent.name),
         }
     inventory = work / "inventory.json"
     inventory.write_text(json.dumps({"all": {"children": hosts, "vars": {

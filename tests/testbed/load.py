@@ -4,12 +4,14 @@ Independent of the collection: plain HTTP with urllib, standard library only, Py
 3.9 (it also runs inside the test containers, against each container's own agent).
 
 Per agent, one worker writes a KV pair, reads it back and reads the catalog, at a set
-rate (a request may take up to 30 s: it may wait through an election, not fail); a monitor asks the agent for the leader every 0.25 s and keeps the changes. On
-stop, every KV write the agent acknowledged is read back (consistent read).
+rate (a request may take up to 30 s: it may wait through an election, not fail); a
+monitor asks the agent every 0.25 s whether it is leaving and which leader it names,
+and watches its PID. On stop, every KV write the agent acknowledged is read back
+(consistent read).
 
 Every failed request is then put down to one cause, from the monitors' timelines:
-  restarting  the agent asked was itself stopping, down or not yet rejoined
-              (its monitor saw it refuse connections within that stretch);
+  restarting  the agent asked was itself leaving, stopping, down or not yet rejoined
+              (its monitor saw a new PID, a refused connection or a leave there);
   leader      another agent, while some agent saw no leader or a new one;
   server      another agent, while a server was restarting (a client's request in
               flight on that server, or a server's forwarded to it, is not retried);
@@ -37,6 +39,7 @@ MONITOR_INTERVAL = 0.25
 # one monitor interval for the poll, plus the request's own timeout slack
 PAD = 1.0
 DOWN = "down"
+LEAVING = "leaving"
 NO_LEADER = "no-leader"
 
 Interval = Tuple[float, float]
@@ -145,26 +148,33 @@ class AgentLoad:
                 if pid != last_pid:
                     self.pids.append((last_seen, time.time(), pid))
                     last_pid = pid
-            if self.address is None:
-                status, text = request(self.url + "/v1/agent/self", timeout=2.0)
-                if status == 200:
-                    found = json.loads(text)
-                self.address = found["Member"]["Addr"]
-                self.server = bool(found["Config"]["Server"])
-            status, text = request(self.url + "/v1/status/leader", timeout=2.0)
+            value = self._observe()
             now = time.time()
-            if status is None:
-                value = DOWN
-            elif status != 200:
-                value = NO_LEADER
-            else:
-                value = json.loads(text or '""') or NO_LEADER
             if value != current:
                 self.timeline.append((last_seen, now, value))
                 current = value
             last_seen = now
             self._stop.wait(MONITOR_INTERVAL)
         self.timeline.append((last_seen, time.time(), "stopped"))
+
+    def _observe(self) -> str:
+        """What the agent says now: the leader's address, or DOWN (no answer), LEAVING
+        (it is leaving or has left the cluster), NO_LEADER."""
+        status, text = request(self.url + "/v1/agent/self", timeout=2.0)
+        if status is None:
+            return DOWN
+        if status == 200:
+            found = json.loads(text)
+            self.address = found["Member"]["Addr"]
+            self.server = bool(found["Config"]["Server"])
+            if found["Member"]["Status"] != 1:
+                return LEAVING
+        status, text = request(self.url + "/v1/status/leader", timeout=2.0)
+        if status is None:
+            return DOWN
+        if status != 200:
+            return NO_LEADER
+        return json.loads(text or '""') or NO_LEADER
 
     def start(self) -> None:
         for target in (self._monitor, self._work):
@@ -255,7 +265,7 @@ def _spans(timeline: List[List[Any]]) -> List[Tuple[float, float, float, str]]:
 
 
 def _is_leader(value: str) -> bool:
-    return value not in (DOWN, NO_LEADER, "stopped")
+    return value not in (DOWN, LEAVING, NO_LEADER, "stopped")
 
 
 def _value_at(spans: List[Tuple[float, float, float, str]], when: float) -> Optional[str]:
@@ -280,9 +290,9 @@ def _overlaps(start: float, end: float, intervals: List[Interval]) -> bool:
 def windows(report: Dict[str, Any]) -> Dict[str, Any]:
     """Restart windows per agent and leader-change windows, from the monitors' timelines.
 
-    A restart: the agent's process changed (a new PID) or refused connections. Its window
-    is that moment and the stretch around it in which the agent named no leader (a leave
-    before, the rejoin after). A leader change: an agent not restarting named no leader
+    A restart: the agent's process changed (a new PID), refused connections, or reported
+    itself leaving or left (a graceful leave before the restart). Its window is that and
+    the stretch around it in which the agent named no leader (the rejoin after). A leader change: an agent not restarting named no leader
     or a new one; and from the restart of an agent that was leader until every other
     agent names a new one (the followers still name the old leader for a moment after it
     went, while requests forwarded to it already fail)."""
@@ -295,7 +305,8 @@ def windows(report: Dict[str, Any]) -> Dict[str, Any]:
         not_ok = _merge((before, end) for before, _seen, end, value in spans[name]
                         if not _is_leader(value) and value != "stopped")
         markers = [(before, seen) for before, seen, value in agent.get("pids", [])[1:]]
-        markers += [(before, end) for before, _seen, end, value in spans[name] if value == DOWN]
+        markers += [(before, end) for before, _seen, end, value in spans[name]
+                    if value in (DOWN, LEAVING)]
         found = [stretch for stretch in not_ok if _overlaps(*stretch, _merge(
             (s - PAD, e + PAD) for s, e in markers))]
         restarts[name] = _merge((s - PAD, e + PAD) for s, e in found + markers)

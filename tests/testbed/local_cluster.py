@@ -67,8 +67,18 @@ class Agent:
         return f"http://{self.address}:8500"
 
     @property
+    def pidfile(self) -> Path:
+        return self.base / "agent.pid"
+
+    @property
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        if self.process is not None:
+            return self.process.poll() is None
+        try:
+            os.kill(int(self.pidfile.read_text().strip()), 0)
+        except (OSError, ValueError):
+            return False
+        return True
 
 
 @dataclass
@@ -79,11 +89,12 @@ class LocalCluster:
     servers: int = 3
     clients: int = 2
     datacenter: str = "dc1"
+    first_host: int = FIRST_HOST
     agents: dict[str, Agent] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.base = Path(self.base)
-        host = FIRST_HOST
+        host = self.first_host
         for kind, count in (("server", self.servers), ("client", self.clients)):
             for index in range(1, count + 1):
                 name = f"{kind}{index}"
@@ -273,3 +284,43 @@ class LocalCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+AGENTCTL = Path(__file__).resolve().parent / "agentctl.sh"
+
+
+class DetachedCluster(LocalCluster):
+    """The same cluster, each agent a detached process known by its pidfile and controlled
+    by tests/testbed/agentctl.sh, so that Ansible can restart it too (its
+    ``restart_command`` is the agent's consul_restart_command). Stops send SIGINT, as the
+    Debian unit does."""
+
+    def ctl(self, action: str, names: list[str]) -> None:
+        """agentctl for several agents at once (a batch stops in parallel)."""
+        procs = [subprocess.Popen([str(AGENTCTL), action, str(self.agents[n].base),  # noqa: S603
+                                   consul_binary()]) for n in names]
+        for proc in procs:
+            if proc.wait(timeout=60) != 0:
+                raise RuntimeError(f"agentctl {action} failed")
+
+    def restart_command(self, name: str) -> str:
+        return f"{AGENTCTL} restart {self.agents[name].base} {consul_binary()}"
+
+    def start_agent(self, name: str) -> None:
+        agent = self.agents[name]
+        if agent.running:
+            return
+        if address_in_use(agent.address, 8500) or address_in_use(agent.address, 8301):
+            raise RuntimeError(
+                f"{agent.address} is already in use: another test cluster still runs there"
+            )
+        self.ctl("start", [name])
+
+    def stop_agent(self, name: str, graceful: bool = True, timeout: float = 20.0) -> None:
+        self.ctl("stop", [name])
+
+    def stop(self) -> None:
+        self.ctl("stop", [n for n, a in self.agents.items() if a.pidfile.exists()])
+
+    def check_processes(self) -> None:
+        """Nothing to check: Ansible may be restarting an agent right now."""

@@ -81,3 +81,16 @@ def test_lost_writes_are_counted():
     summary = summarize(report(steady("server1", "10.0.0.1", lost=2)))
     assert summary["kv_lost"] == 2
     assert summary["kv_acked"] == 50
+
+
+def test_a_leaving_leader_changes_leadership_from_its_leave_on():
+    # the leader leaves 14 s before its process changes; clients' requests in flight on
+    # it fail at the start of the leave, before any agent names another leader
+    server1 = agent("server1", "10.0.0.1",
+                    [(0, 0, L1), (49.9, 50.0, "leaving"), (64.0, 64.2, "down"),
+                     (64.5, 64.6, L2), (100, 100, "stopped")],
+                    pids=[(0, 0, 100), (64.0, 64.1, 200)], failures=[55.0])
+    server2 = agent("server2", "10.0.0.2", [(0, 0, L1), (60.0, 60.2, L2), (100, 100, "stopped")])
+    client1 = steady("client1", "10.0.0.4", failures=[50.1])
+    summary = summarize(report(server1, server2, client1))
+    assert summary["failed"] == {"restarting": 1, "leader": 1, "server": 0, "other": 0}

@@ -1,0 +1,127 @@
+"""playbooks/tls.yml on real local agents (detached processes, restarted by Ansible through
+tests/testbed/agentctl.sh): the staged roll to full TLS with HTTP closed, checked with
+plain urllib and the standard ssl module; a second run that changes and restarts nothing;
+material that would break the roll refused before any change."""
+
+from __future__ import annotations
+
+import getpass
+import grp
+import json
+import os
+import ssl
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT
+from local_cluster import DetachedCluster, consul_binary
+
+ALL = ["server1", "server2", "server3", "client1", "client2"]
+
+
+def inventory(cluster: DetachedCluster, path, **extra) -> str:
+    group = grp.getgrgid(os.getgid()).gr_name
+    hosts: dict = {"consul_servers": {"hosts": {}}, "consul_clients": {"hosts": {}}}
+    for agent in cluster.agents.values():
+        hosts["consul_servers" if agent.server else "consul_clients"]["hosts"][agent.name] = {
+            "consul_config_dir": str(agent.config_dir), "consul_data_dir": str(agent.data_dir),
+            "consul_binary": consul_binary(), "consul_http_addr": agent.http_addr,
+            "consul_owner": getpass.getuser(), "consul_group": group,
+            "consul_restart_command": cluster.restart_command(agent.name),
+        }
+    path.write_text(json.dumps({"all": {"children": hosts, "vars": {
+        "ansible_connection": "local", "ansible_become": False,
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}", **extra}}}))
+    return str(path)
+
+
+def run_tls(inventory_path: str, **extra) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        ["ansible-playbook", "-i", inventory_path, str(ROOT / "playbooks" / "tls.yml"),
+         "-e", json.dumps(extra)],
+        capture_output=True, text=True, timeout=1500, check=False)
+
+
+def https_self(cluster: DetachedCluster, name: str, pki) -> dict:
+    """The agent's running config over HTTPS, with the CA and a client certificate."""
+    agent = cluster.agents[name]
+    context = ssl.create_default_context(cafile=str(pki / "consul-agent-ca.pem"))
+    context.load_cert_chain(str(pki / "client1.pem"), str(pki / "client1-key.pem"))
+    url = f"https://{agent.address}:8501/v1/agent/self"
+    with urllib.request.urlopen(url, context=context, timeout=5) as reply:  # noqa: S310
+        return json.loads(reply.read())
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tls-roll")
+    cluster = DetachedCluster(base / "cluster")
+    cluster.start(timeout=90)
+    pki = base / "pki"
+    pki.mkdir()
+    inv = inventory(cluster, base / "inventory.json")
+    first = run_tls(inv, tls_pki_dir=str(pki))
+    (base / "first.log").write_text(first.stdout + first.stderr)
+    pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+    second = run_tls(inv, tls_pki_dir=str(pki))
+    yield cluster, pki, first, second, pids
+    cluster.stop()
+
+
+def test_the_roll_ends_in_full_tls_with_http_closed(rolled):
+    cluster, pki, first, _second, _pids = rolled
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    for name in ALL:
+        config = https_self(cluster, name, pki)["DebugConfig"]
+        assert (config["VerifyIncoming"], config["VerifyOutgoing"], config["VerifyServerHostname"]) \
+            == (True, True, True), name
+        assert config["HTTPPort"] == -1, name
+        with pytest.raises((urllib.error.URLError, OSError)):
+            urllib.request.urlopen(cluster.agents[name].http_addr + "/v1/agent/self", timeout=3)  # noqa: S310
+    members = https_self(cluster, "server1", pki)["Stats"]["serf_lan"]["members"]
+    assert members == "5"
+    assert "PRIVATE KEY" not in first.stdout + first.stderr
+
+
+def test_a_second_run_changes_and_restarts_nothing(rolled):
+    cluster, _pki, _first, second, pids = rolled
+    assert second.returncode == 0, second.stdout[-4000:]
+    recap = second.stdout[second.stdout.rfind("PLAY RECAP"):]
+    assert "changed=0" in recap and "changed=1" not in recap, recap
+    assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
+
+
+def module(name: str, args: dict) -> None:
+    subprocess.run(["ansible", "localhost", "-m", f"consulsec.hardening.{name}",  # noqa: S603,S607
+                    "-a", json.dumps(args)], check=True, capture_output=True)
+
+
+def test_own_material_that_would_break_the_roll_is_refused_before_any_change(tmp_path):
+    """tls_issue=false: the operator's files on the agents; server1 got a client certificate."""
+    # its own addresses: the rolled cluster above may still run (HTTP closed, 8301 busy)
+    cluster = DetachedCluster(tmp_path / "cluster", servers=1, clients=1, first_host=41)
+    cluster.start(timeout=60)
+    try:
+        ca = {"cert_path": str(tmp_path / "ca.pem"), "key_path": str(tmp_path / "ca-key.pem")}
+        module("consul_tls_ca", ca)
+        for agent in cluster.agents.values():
+            tls_dir = agent.config_dir / "tls"
+            tls_dir.mkdir()
+            (tls_dir / "consul-agent-ca.pem").write_bytes((tmp_path / "ca.pem").read_bytes())
+            module("consul_tls_cert", {"ca_cert_path": ca["cert_path"], "ca_key_path": ca["key_path"],
+                                       "cert_path": str(tls_dir / "agent.pem"),
+                                       "key_path": str(tls_dir / "agent-key.pem"),
+                                       "role": "client", "ip_addresses": [agent.address]})
+        pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+        refused = run_tls(inventory(cluster, tmp_path / "inventory.json"), tls_issue=False)
+        output = refused.stdout + refused.stderr
+        assert refused.returncode != 0
+        assert "server1: " in output and "does not name server.dc1.consul" in output, output[-3000:]
+        assert "nothing was changed" in output
+        assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
+        assert not any((a.config_dir / "60-consulsec-tls.json").exists() for a in cluster.agents.values())
+    finally:
+        cluster.stop()

@@ -79,7 +79,7 @@ class ProcessCluster(DetachedCluster):
 
     def __init__(self, base: Path, servers: int, clients: int) -> None:
         super().__init__(base, servers=servers, clients=clients)
-        self.servers = [a.name for a in self.agents.values() if a.server]
+        self.server_names = [a.name for a in self.agents.values() if a.server]
 
     def start(self, timeout: float = 120.0) -> None:
         for agent in self.agents.values():
@@ -101,14 +101,14 @@ class ProcessCluster(DetachedCluster):
                                                 "request_timeout": 5.0}))
 
     def leader(self) -> str:
-        address = self.client(self.servers[0]).get("/v1/status/leader").rsplit(":", 1)[0]
+        address = self.client(self.server_names[0]).get("/v1/status/leader").rsplit(":", 1)[0]
         return next(a.name for a in self.agents.values() if a.address == address)
 
     def conditions(self, expect: dict[str, Any]) -> dict[str, Any]:
         """What rolling_restart waits for after a restart (tasks/batch.yml)."""
         found = {"members_alive": list(self.agents), "leader": True,
-                 "autopilot_healthy": True, "voters": len(self.servers),
-                 "min_failure_tolerance": 1 if len(self.servers) > 2 else 0}
+                 "autopilot_healthy": True, "voters": len(self.server_names),
+                 "min_failure_tolerance": 1 if len(self.server_names) > 2 else 0}
         if expect:
             found["security"] = expect
         return found
@@ -133,7 +133,7 @@ def bare_migration(cluster: ProcessCluster, phases: list[dict[str, Any]], batch_
             for name in batch:
                 cluster.write_fragment(name, FRAGMENT, phase["content"])
             started = time.time()
-            if leave and leader in batch:
+            if leave and leader in batch and len(cluster.server_names) > 1:
                 subprocess.run([consul_binary(), "leave", f"-http-addr={cluster.agents[leader].http_addr}"],  # noqa: S603
                                check=True, capture_output=True)
             cluster.ctl("restart", batch)
@@ -183,7 +183,11 @@ def one_run(kind: str, servers: int, clients: int, batch_size: int, leave: bool,
     work = Path(tempfile.mkdtemp(prefix=f"consulsec-bench-{kind}-"))
     cluster = ProcessCluster(work / "cluster", servers, clients)
     key = base64.b64encode(secrets.token_bytes(32)).decode()
-    cluster.start()
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
     load = Load({n: a.http_addr for n, a in cluster.agents.items()}, rate=rate,
                 pid_sources=cluster.pidfiles())
     try:
@@ -191,7 +195,8 @@ def one_run(kind: str, servers: int, clients: int, batch_size: int, leave: bool,
         time.sleep(2)
         if kind == "bare":
             times = bare_migration(cluster, gossip_phases(key), batch_size, leave)
-            outcome = {"seconds": sum(times), "restarts": len(times), "rc": 0}
+            outcome = {"seconds": sum(times), "restarts": len(times), "rc": 0,
+                       "each": [round(t, 1) for t in times]}
         else:
             outcome = ansible_migration(cluster, work, batch_size, leave)
         time.sleep(2)

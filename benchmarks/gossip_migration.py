@@ -256,6 +256,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="load: requests/s per agent")
     parser.add_argument("--keep", action="store_true", help="keep the work dirs (logs)")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the saved results of other cluster sizes and modes")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",")]
     results = []
@@ -269,6 +271,10 @@ def main() -> int:
                 entry[kind] = one_run(kind, servers, clients, batch, leave, args.rate,
                                       Path(".") if args.keep else None)
             results.append(entry)
+    if args.append and (RESULTS / "gossip_migration.json").exists():
+        saved = json.loads((RESULTS / "gossip_migration.json").read_text())["results"]
+        fresh = {(r["servers"], r["clients"], r["leave"]) for r in results}
+        results = [r for r in saved if (r["servers"], r["clients"], r["leave"]) not in fresh] + results
     text = table(results)
     print("\n" + text)
     if not args.no_save:

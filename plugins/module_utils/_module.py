@@ -13,7 +13,24 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ._client import CONSUL_IMPORT_ERROR, ConsulClient
 from ._connection import CONNECTION_ARGSPEC, connection_options
-from ._errors import ConsulApiError, ConsulConnectionError, ConsulError
+from ._errors import ConsulApiError, ConsulConnectionError, ConsulError, ConsulInputError
+
+
+def require_library(module: AnsibleModule, import_error: Exception | None, library: str) -> None:
+    """Fail the module when a library it needs did not import."""
+    if import_error:
+        module.fail_json(msg=missing_required_lib(library), exception=str(import_error))
+
+
+def run_local(module: AnsibleModule, body: Callable[[AnsibleModule], dict[str, Any]],
+              errors: tuple[type[Exception], ...] = (ConsulInputError, OSError)) -> None:
+    """The error boundary of modules that work on local files only (keys, certificates):
+    ``errors`` become one fail_json with the error's message."""
+    try:
+        result = body(module)
+    except errors as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
 
 
 class ConsulModule(AnsibleModule):

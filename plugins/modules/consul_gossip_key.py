@@ -109,6 +109,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state i
     key_fingerprint as fingerprint,
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import run_local
 from ansible_collections.consulsec.hardening.plugins.module_utils._gossip_key import (
     check_key,
     generate_key,
@@ -185,11 +186,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    try:
-        result = run(module)
-    except (ConsulInputError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_local(module, run)
 
 
 if __name__ == "__main__":

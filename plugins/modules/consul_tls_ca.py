@@ -88,10 +88,11 @@ info:
     fingerprint: sha256:0123456789abcdef0123456789abcdef
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import require_library, run_local
 from ansible_collections.consulsec.hardening.plugins.module_utils._files import (
     read_optional,
     write_atomic,
@@ -153,14 +154,8 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if tls.CRYPTOGRAPHY_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("cryptography"),
-                         exception=str(tls.CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = run(module)
-    except (ConsulInputError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    require_library(module, tls.CRYPTOGRAPHY_IMPORT_ERROR, "cryptography")
+    run_local(module, run)
 
 
 if __name__ == "__main__":

@@ -143,10 +143,11 @@ import grp
 import os
 import pwd
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import require_library, run_local
 from ansible_collections.consulsec.hardening.plugins.module_utils._files import (
     read_optional,
     write_atomic,
@@ -243,14 +244,8 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if tls.CRYPTOGRAPHY_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("cryptography"),
-                         exception=str(tls.CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = run(module)
-    except (ConsulInputError, OSError, KeyError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    require_library(module, tls.CRYPTOGRAPHY_IMPORT_ERROR, "cryptography")
+    run_local(module, run, (ConsulInputError, OSError, KeyError))
 
 
 if __name__ == "__main__":

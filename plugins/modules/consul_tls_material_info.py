@@ -53,10 +53,11 @@ material:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import require_library
 from ansible_collections.consulsec.hardening.plugins.module_utils._files import read_optional
 
 
@@ -84,9 +85,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if tls.CRYPTOGRAPHY_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("cryptography"),
-                         exception=str(tls.CRYPTOGRAPHY_IMPORT_ERROR))
+    require_library(module, tls.CRYPTOGRAPHY_IMPORT_ERROR, "cryptography")
     try:
         material = read_material(module.params["ca_file"], module.params["cert_file"],
                                  module.params["key_file"])

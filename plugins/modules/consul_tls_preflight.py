@@ -62,10 +62,11 @@ problems:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import require_library
 
 
 def main() -> None:
@@ -78,9 +79,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if tls.CRYPTOGRAPHY_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("cryptography"),
-                         exception=str(tls.CRYPTOGRAPHY_IMPORT_ERROR))
+    require_library(module, tls.CRYPTOGRAPHY_IMPORT_ERROR, "cryptography")
     agents = module.params["agents"]
     for name, material in agents.items():
         if not isinstance(material, dict) or material.get("role") not in tls.ROLES:

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import getpass
-import grp
 import json
 import os
 import secrets
@@ -56,6 +54,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._connection im
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulError  # noqa: E402
 from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import restart_order  # noqa: E402
 from ansible_collections.consulsec.hardening.plugins.module_utils._wait import (  # noqa: E402
+    describe_unmet,
     evaluate,
     needed_parts,
 )
@@ -88,7 +87,7 @@ class ProcessCluster(DetachedCluster):
         self.prepare()
         self.ctl("start", list(self.agents))
         deadline = time.time() + timeout
-        while not all(self.holds(n, self.conditions({})) for n in self.agents):
+        while not all(self.holds(n, {}) for n in self.agents):
             if time.time() > deadline:
                 raise RuntimeError("the cluster did not become healthy")
             time.sleep(1)
@@ -104,21 +103,27 @@ class ProcessCluster(DetachedCluster):
         address = self.client(self.server_names[0]).get("/v1/status/leader").rsplit(":", 1)[0]
         return next(a.name for a in self.agents.values() if a.address == address)
 
-    def conditions(self, expect: dict[str, Any]) -> dict[str, Any]:
-        """What rolling_restart waits for after a restart (tasks/batch.yml)."""
-        found = {"members_alive": list(self.agents), "leader": True,
+    def conditions(self, name: str, expect: dict[str, Any]) -> dict[str, Any]:
+        """What rolling_restart waits for after restarting ``name`` (tasks/batch.yml)."""
+        found = {"members_alive": sorted(set(self.server_names) | {name}),
+                 "cluster_members_alive": list(self.agents), "leader": True,
                  "autopilot_healthy": True, "voters": len(self.server_names),
                  "min_failure_tolerance": 1 if len(self.server_names) > 2 else 0}
         if expect:
             found["security"] = expect
         return found
 
-    def holds(self, name: str, conditions: dict[str, Any]) -> bool:
+    def unmet(self, name: str, expect: dict[str, Any]) -> str:
+        """What keeps ``name`` from the conditions ("" when they hold)."""
+        conditions = self.conditions(name, expect)
         try:
             record = gather_agent(self.client(name), needed_parts(conditions))
         except ConsulError as exc:
-            return all(r["met"] for r in evaluate(conditions, None, str(exc)))
-        return all(r["met"] for r in evaluate(conditions, record))
+            return describe_unmet(evaluate(conditions, None, str(exc)))
+        return describe_unmet(evaluate(conditions, record))
+
+    def holds(self, name: str, expect: dict[str, Any]) -> bool:
+        return not self.unmet(name, expect)
 
 
 def bare_migration(cluster: ProcessCluster, phases: list[dict[str, Any]], batch_size: int,
@@ -137,10 +142,10 @@ def bare_migration(cluster: ProcessCluster, phases: list[dict[str, Any]], batch_
                 subprocess.run([consul_binary(), "leave", f"-http-addr={cluster.agents[leader].http_addr}"],  # noqa: S603
                                check=True, capture_output=True)
             cluster.ctl("restart", batch)
-            conditions = cluster.conditions(phase["expect"])
-            while not all(cluster.holds(name, conditions) for name in batch):
+            while not all(cluster.holds(name, phase["expect"]) for name in batch):
                 if time.time() - started > 300:
-                    raise RuntimeError(f"{batch} did not come back within 300 s")
+                    unmet = {n: cluster.unmet(n, phase["expect"]) for n in batch}
+                    raise RuntimeError(f"{batch} did not come back within 300 s: {unmet}")
                 time.sleep(0.2)
             times.append(time.time() - started)
     return times
@@ -148,28 +153,13 @@ def bare_migration(cluster: ProcessCluster, phases: list[dict[str, Any]], batch_
 
 def ansible_migration(cluster: ProcessCluster, work: Path, batch_size: int, leave: bool) -> dict[str, Any]:
     """The playbook, as an operator runs it; returns its time and outcome."""
-    group = grp.getgrgid(os.getgid()).gr_name
-    hosts: dict[str, Any] = {"consul_servers": {"hosts": {}}, "consul_clients": {"hosts": {}}}
-    for agent in cluster.agents.values():
-        hosts["consul_servers" if agent.server else "consul_clients"]["hosts"][agent.name] = {
-            "consul_config_dir": str(agent.config_dir),
-            "consul_data_dir": str(agent.data_dir),
-            "consul_binary": consul_binary(),
-            "consul_http_addr": agent.http_addr,
-            "consul_owner": getpass.getuser(),
-            "consul_group": group,
-            "consul_restart_command": cluster.restart_command(agent.name),
-        }
-    inventory = work / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"children": hosts, "vars": {
-        "ansible_connection": "local", "ansible_become": False,
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}))
+    inventory = cluster.write_inventory(work / "inventory.json")
     extra = {"gossip_encryption_key_file": str(work / "gossip.key"),
              "gossip_encryption_client_batch_size": batch_size,
              "gossip_encryption_leader_leave": leave}
     started = time.time()
     done = subprocess.run(  # noqa: S603
-        ["ansible-playbook", "-i", str(inventory), str(ROOT / "playbooks" / "gossip_encryption.yml"),
+        ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / "gossip_encryption.yml"),
          "-e", json.dumps(extra)],
         capture_output=True, text=True, check=False, timeout=3600)
     seconds = time.time() - started
@@ -200,8 +190,8 @@ def one_run(kind: str, servers: int, clients: int, batch_size: int, leave: bool,
         else:
             outcome = ansible_migration(cluster, work, batch_size, leave)
         time.sleep(2)
-        final = cluster.conditions({"gossip_encrypted": True, "encrypt_verify_incoming": True,
-                                    "encrypt_verify_outgoing": True})
+        final = {"gossip_encrypted": True, "encrypt_verify_incoming": True,
+                 "encrypt_verify_outgoing": True}
         outcome["encrypted_everywhere"] = all(cluster.holds(n, final) for n in cluster.agents)
     finally:
         report = load.stop()

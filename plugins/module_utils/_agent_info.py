@@ -13,7 +13,7 @@ from ._agent_state import agent_record
 from ._client import ConsulClient
 from ._errors import ConsulError
 
-GATHER_CHOICES = ("autopilot", "raft", "keyring")
+GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health")
 ENDPOINTS = {
     "self": "/v1/agent/self",
     "members": "/v1/agent/members",
@@ -21,7 +21,10 @@ ENDPOINTS = {
     "autopilot": "/v1/operator/autopilot/health",
     "raft": "/v1/operator/raft/configuration",
     "keyring": "/v1/operator/keyring",
+    # the servers' view of every member: the leader keeps each node's serfHealth check
+    "serf_health": "/v1/health/state/any",
 }
+PARAMS = {"serf_health": {"filter": 'CheckID == "serfHealth"'}}
 
 
 def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ())
         # autopilot answers 429 with the same body when the cluster is not healthy
         accept = (200, 429) if part == "autopilot" else (200,)
         try:
-            optional[part] = client.get(ENDPOINTS[part], accept=accept)
+            optional[part] = client.get(ENDPOINTS[part], params=PARAMS.get(part), accept=accept)
         except ConsulError as exc:
             errors[part] = str(exc)
     record = agent_record(agent_self, members, leader, **optional)

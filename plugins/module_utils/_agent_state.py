@@ -175,6 +175,15 @@ def parse_leader(leader: Any, members: list[dict[str, Any]], own_address: str | 
     }
 
 
+def parse_serf_health(checks: list[dict[str, Any]] | None) -> dict[str, str] | None:
+    """Each node's serfHealth check status in the catalog (the servers' view of the
+    members: the leader sets it from its own gossip pool)."""
+    if not isinstance(checks, list):
+        return None
+    return {c["Node"]: c.get("Status", "unknown") for c in checks
+            if isinstance(c, dict) and c.get("CheckID") == "serfHealth" and c.get("Node")}
+
+
 def parse_autopilot(health: dict[str, Any] | None) -> dict[str, Any] | None:
     """/v1/operator/autopilot/health (200 when healthy, 429 with the same body when not)."""
     if not isinstance(health, dict):
@@ -262,7 +271,8 @@ def parse_keyring(keyring: list[dict[str, Any]] | None) -> list[dict[str, Any]] 
 def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | None,
                  leader: Any, autopilot: dict[str, Any] | None = None,
                  raft: dict[str, Any] | None = None,
-                 keyring: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                 keyring: list[dict[str, Any]] | None = None,
+                 serf_health: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything about one agent in one normalized record."""
     record = parse_self(agent_self)
     parsed_members = parse_members(members)
@@ -274,4 +284,5 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
     record["autopilot"] = parse_autopilot(autopilot)
     record["raft"] = parse_raft(raft)
     record["keyring"] = parse_keyring(keyring)
+    record["serf_health"] = parse_serf_health(serf_health)
     return record

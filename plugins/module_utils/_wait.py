@@ -17,7 +17,7 @@ from typing import Any, Callable
 from ._agent_state import SECURITY_KEYS
 from ._errors import ConsulInputError
 
-CONDITION_KEYS = ("members_alive", "min_alive_members", "leader", "autopilot_healthy",
+CONDITION_KEYS = ("members_alive", "cluster_members_alive", "min_alive_members", "leader", "autopilot_healthy",
                   "min_failure_tolerance", "voters", "security")
 
 
@@ -42,6 +42,8 @@ def needed_parts(conditions: dict[str, Any]) -> list[str]:
         parts.append("autopilot")
     if "leader" in conditions or "voters" in conditions:
         parts.append("raft")
+    if "cluster_members_alive" in conditions:
+        parts.append("serf_health")
     return parts
 
 
@@ -53,6 +55,16 @@ def _members_alive(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
     status = {m["name"]: m["status"] for m in record["members"]}
     not_alive = {n: status.get(n, "absent") for n in names if status.get(n) != "alive"}
     return _result("members_alive", not not_alive, {"alive": names},
+                   not_alive or "all alive")
+
+
+def _cluster_members_alive(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    health = record.get("serf_health")
+    if health is None:
+        reason = record.get("errors", {}).get("serf_health", "serfHealth checks not gathered")
+        return _result("cluster_members_alive", False, {"alive": names}, f"unknown ({reason})")
+    not_alive = {n: health.get(n, "absent") for n in names if health.get(n) != "passing"}
+    return _result("cluster_members_alive", not not_alive, {"alive": names},
                    not_alive or "all alive")
 
 
@@ -105,6 +117,8 @@ def evaluate(conditions: dict[str, Any], record: dict[str, Any] | None,
             results.append(_result(key, False, expected, "unknown: the agent did not answer"))
         elif key == "members_alive":
             results.append(_members_alive(record, list(expected)))
+        elif key == "cluster_members_alive":
+            results.append(_cluster_members_alive(record, list(expected)))
         elif key == "min_alive_members":
             alive = record["member_counts"].get("alive", 0)
             results.append(_result(key, alive >= int(expected), f">= {expected}", alive))

@@ -31,12 +31,13 @@ options:
       - C(autopilot) is the servers' health as the leader sees it (answered through any
         agent). C(raft) is the leader's Raft configuration. C(keyring) lists the gossip
         keys per pool; it is only gathered on servers, and on a cluster without gossip
-        encryption it is an error kept in RV(agent.errors).
+        encryption it is an error kept in RV(agent.errors). C(serf_health) is the servers'
+        view of every member (each node's C(serfHealth) check status in the catalog).
       - An error in an optional part does not fail the module; it is reported in
         RV(agent.errors) and the part is V(null).
     type: list
     elements: str
-    choices: [autopilot, raft, keyring]
+    choices: [autopilot, raft, keyring, serf_health]
     default: [autopilot, raft]
 notes:
   - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
@@ -120,6 +121,10 @@ agent:
       type: dict
     raft:
       description: The leader's Raft configuration (C(leader), C(voters), C(peers)).
+      type: dict
+    serf_health:
+      description: Node name to the status of its C(serfHealth) check in the catalog
+        (C(passing) while the servers hold the node alive); V(null) when not gathered.
       type: dict
     keyring:
       description: Per pool (lan, wan) the key fingerprints with node counts, and whether

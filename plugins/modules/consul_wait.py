@@ -31,6 +31,14 @@ options:
       - Names of members that must be C(alive) in the agent's LAN pool.
     type: list
     elements: str
+  cluster_members_alive:
+    description:
+      - Names of members that the servers hold alive (each node's C(serfHealth) check in
+        the catalog, which the leader keeps from its own gossip pool, is C(passing)).
+        Answered through any agent, so a restarted client can be judged on the servers'
+        view instead of its own, which can stay stale for minutes after mass restarts.
+    type: list
+    elements: str
   min_alive_members:
     description:
       - At least this many LAN members must be C(alive).
@@ -79,9 +87,10 @@ options:
     type: float
     default: 5
 notes:
-  - Membership is judged from the view of the agent asked. After mass restarts a client
-    can keep a stale view of another client for minutes; ask a server for the cluster's
-    membership, and the restarted agent for its own state.
+  - O(members_alive) is judged from the view of the agent asked. After mass restarts a
+    client can keep a stale view of another client for minutes; use
+    O(cluster_members_alive) for the cluster's membership, and O(members_alive) for what
+    the agent itself must see (itself and the servers).
 """
 
 EXAMPLES = r"""
@@ -198,6 +207,7 @@ def main() -> None:
     module = ConsulModule(
         argument_spec={
             "members_alive": {"type": "list", "elements": "str"},
+            "cluster_members_alive": {"type": "list", "elements": "str"},
             "min_alive_members": {"type": "int"},
             "leader": {"type": "bool"},
             "autopilot_healthy": {"type": "bool"},

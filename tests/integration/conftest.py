@@ -53,6 +53,16 @@ def run_module_output(module: str, args: dict[str, Any], check: bool = False,
     return result, output
 
 
+def run_playbook(playbook: str, inventory_path: str, timeout: float = 1500,
+                 **extra: Any) -> subprocess.CompletedProcess:
+    """One of the collection's playbooks (playbooks/<playbook>.yml), extra vars as JSON."""
+    command = ["ansible-playbook", "-i", inventory_path, str(ROOT / "playbooks" / f"{playbook}.yml")]
+    if extra:
+        command += ["-e", json.dumps(extra)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout,  # noqa: S603
+                          check=False)
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     with LocalCluster(tmp_path_factory.mktemp("cluster")) as running:

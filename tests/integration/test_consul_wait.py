@@ -10,7 +10,7 @@ import time
 
 from conftest import ALL, leader_of, run_module
 
-WHOLE = {"members_alive": ALL, "leader": True, "autopilot_healthy": True,
+WHOLE = {"members_alive": ALL, "cluster_members_alive": ALL, "leader": True, "autopilot_healthy": True,
          "min_failure_tolerance": 1, "voters": 3, "security": {"gossip_encrypted": False},
          "poll_interval": 0.5, "settle": 3, "timeout": 90}
 
@@ -21,7 +21,7 @@ def wait_args(cluster, name: str, **overrides) -> dict:
 
 def test_whole_cluster_passes(cluster):
     result = run_module("consul_wait", wait_args(cluster, "client1"))
-    assert result["met"] is True and result.get("failed") is not True
+    assert result["met"] is True and result.get("failed") is not True, result.get("msg")
     assert result["elapsed"] >= 3  # held for the settle period, not a single poll
     assert {c["condition"] for c in result["conditions"]} == {"answers", *[
         k for k in WHOLE if k not in ("poll_interval", "settle", "timeout")]}
@@ -58,8 +58,10 @@ def test_fails_while_an_agent_is_kept_down(cluster):
     result = run_module("consul_wait", wait_args(cluster, "server1", timeout=8))
     assert result["failed"] and result["met"] is False
     unmet = {c["condition"]: c["seen"] for c in result["conditions"] if not c["met"]}
-    assert list(unmet) == ["members_alive"]
+    assert set(unmet) == {"members_alive", "cluster_members_alive"}
     assert unmet["members_alive"] == {"client2": "left"}  # a client leaves gracefully
+    # the servers deregister a node that left: its serfHealth check is gone
+    assert unmet["cluster_members_alive"] == {"client2": "absent"}
     assert "members_alive" in result["msg"] and "client2" in result["msg"]
 
 
@@ -75,7 +77,7 @@ def test_fails_when_quorum_is_gone(cluster):
     leader = leader_of(cluster)
     for name in [n for n in ("server1", "server2", "server3") if n != leader]:
         cluster.stop_agent(name, graceful=False)
-    args = wait_args(cluster, "client1", timeout=30, members_alive=[])
+    args = wait_args(cluster, "client1", timeout=30, members_alive=[], cluster_members_alive=[])
     result = run_module("consul_wait", args)
     assert result["failed"] and result["met"] is False
     unmet = {c["condition"]: c["seen"] for c in result["conditions"] if not c["met"]}

@@ -5,10 +5,7 @@ material that would break the roll refused before any change."""
 
 from __future__ import annotations
 
-import getpass
-import grp
 import json
-import os
 import ssl
 import subprocess
 import urllib.error
@@ -16,33 +13,18 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT
-from local_cluster import DetachedCluster, consul_binary
+from conftest import run_playbook
+from local_cluster import DetachedCluster
 
 ALL = ["server1", "server2", "server3", "client1", "client2"]
 
 
 def inventory(cluster: DetachedCluster, path, **extra) -> str:
-    group = grp.getgrgid(os.getgid()).gr_name
-    hosts: dict = {"consul_servers": {"hosts": {}}, "consul_clients": {"hosts": {}}}
-    for agent in cluster.agents.values():
-        hosts["consul_servers" if agent.server else "consul_clients"]["hosts"][agent.name] = {
-            "consul_config_dir": str(agent.config_dir), "consul_data_dir": str(agent.data_dir),
-            "consul_binary": consul_binary(), "consul_http_addr": agent.http_addr,
-            "consul_owner": getpass.getuser(), "consul_group": group,
-            "consul_restart_command": cluster.restart_command(agent.name),
-        }
-    path.write_text(json.dumps({"all": {"children": hosts, "vars": {
-        "ansible_connection": "local", "ansible_become": False,
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}", **extra}}}))
-    return str(path)
+    return cluster.write_inventory(path, **extra)
 
 
 def run_tls(inventory_path: str, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603
-        ["ansible-playbook", "-i", inventory_path, str(ROOT / "playbooks" / "tls.yml"),
-         "-e", json.dumps(extra)],
-        capture_output=True, text=True, timeout=1500, check=False)
+    return run_playbook("tls", inventory_path, **extra)
 
 
 def https_self(cluster: DetachedCluster, name: str, pki) -> dict:

@@ -11,6 +11,8 @@ Only processes this module started are ever signalled, and only by their PID.
 
 from __future__ import annotations
 
+import getpass
+import grp
 import json
 import os
 import shutil
@@ -136,6 +138,28 @@ class LocalCluster:
         path = agent.config_dir / filename
         path.write_text(json.dumps(content, indent=2) + "\n")
         return path
+
+    def write_inventory(self, path: Path, per_host: dict[str, dict[str, Any]] | None = None,
+                        **group_vars: Any) -> str:
+        """An Ansible inventory of this cluster (ansible_connection=local): each agent a
+        host with its own directories and API address, restarted by its
+        ``restart_command`` where the cluster has one. Returns the path."""
+        hosts: dict[str, Any] = {"consul_servers": {"hosts": {}}, "consul_clients": {"hosts": {}}}
+        for agent in self.agents.values():
+            host = {
+                "consul_config_dir": str(agent.config_dir), "consul_data_dir": str(agent.data_dir),
+                "consul_binary": consul_binary(), "consul_http_addr": agent.http_addr,
+                "consul_owner": getpass.getuser(), "consul_group": grp.getgrgid(os.getgid()).gr_name,
+            }
+            restart = getattr(self, "restart_command", None)
+            if restart is not None:
+                host["consul_restart_command"] = restart(agent.name)
+            host.update((per_host or {}).get(agent.name, {}))
+            hosts["consul_servers" if agent.server else "consul_clients"]["hosts"][agent.name] = host
+        Path(path).write_text(json.dumps({"all": {"children": hosts, "vars": {
+            "ansible_connection": "local", "ansible_become": False,
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}", **group_vars}}}))
+        return str(path)
 
     def remove_fragment(self, name: str, filename: str) -> None:
         (self.agents[name].config_dir / filename).unlink(missing_ok=True)

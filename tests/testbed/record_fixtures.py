@@ -8,7 +8,8 @@ Recorded replies are made fit for a repository: the test bed's temporary directo
 replaced by /testbed, and gossip key material (which only the keyring endpoint returns;
 agent/self shows it as "hidden") by fixed placeholder keys of the same shape.
 
-Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py
+Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
+(steps: plain, gossip, tls, acl, serf_health; all by default)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ ENDPOINTS = {
     "autopilot": "/v1/operator/autopilot/health",
     "raft": "/v1/operator/raft/configuration",
     "keyring": "/v1/operator/keyring",
+    "serf_health": '/v1/health/state/any?filter=CheckID%20%3D%3D%20%22serfHealth%22',
 }
 PLACEHOLDER_KEYS = [
     base64.b64encode(bytes([n]) * 32).decode() for n in range(1, 5)
@@ -221,11 +223,33 @@ def acl(base: Path) -> None:
     cluster.stop()
 
 
+def serf_health(base: Path) -> None:
+    print("serf-health: the servers' view of every member, through a client's API")
+    with LocalCluster(base / "serf-health") as cluster:
+        wait_autopilot_healthy(cluster)
+        rec = Recorder(cluster, "serf-health")
+        rec.record("client", "client1", ["serf_health"])
+        # a client stopped without leaving: the leader marks its serfHealth critical
+        cluster.stop_agent("client2", graceful=False)
+        wait_member_status(cluster, leader_name(cluster), "client2", 4)
+        deadline = time.monotonic() + 30
+        while all(c["Status"] == "passing" for c in cluster.api("client1", ENDPOINTS["serf_health"])):
+            if time.monotonic() > deadline:
+                raise TimeoutError("serfHealth of the stopped client never left passing")
+            time.sleep(0.2)
+        Recorder(cluster, "serf-health-failed").record("client", "client1", ["serf_health", "members"])
+
+
+STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health}
+
+
 def main() -> int:
+    """All steps, or only those named on the command line."""
+    wanted = sys.argv[1:] or list(STEPS)
     with tempfile.TemporaryDirectory(prefix="consulsec-record-") as tmp:
         base = Path(tmp)
-        for step in (plain, gossip, tls, acl):
-            step(base)
+        for name in wanted:
+            STEPS[name](base)
     return 0
 
 

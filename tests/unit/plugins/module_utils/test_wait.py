@@ -168,3 +168,35 @@ def test_zero_timeout_observes_once():
     assert outcome.polls == 1 and not outcome.met
     outcome = run_sequence([(healthy_record(), None)], settle=0, timeout=0)
     assert outcome.polls == 1 and outcome.met
+
+
+def client_record(scenario: str) -> dict:
+    """client1's own view (its members) with the servers' view (serfHealth) next to it."""
+    members = "serf-health-failed/client-members" if scenario == "serf-health-failed" else "plain/client-members"
+    return state.agent_record(load("plain/client-self"), load(members), load("plain/client-leader"),
+                              serf_health=load(f"{scenario}/client-serf_health"))
+
+
+def test_cluster_members_alive_reads_the_servers_view():
+    results = wait.evaluate({"cluster_members_alive": ALL}, client_record("serf-health"))
+    assert all(r["met"] for r in results), results
+
+
+def test_cluster_members_alive_names_the_member_the_servers_lost():
+    seen = unmet(wait.evaluate({"cluster_members_alive": ALL, "members_alive": ["client1"]},
+                               client_record("serf-health-failed")))
+    assert seen == {"cluster_members_alive": {"client2": "critical"}}
+
+
+def test_cluster_members_alive_absent_and_not_gathered():
+    rec = client_record("serf-health")
+    seen = unmet(wait.evaluate({"cluster_members_alive": ALL + ["client9"]}, rec))
+    assert seen["cluster_members_alive"] == {"client9": "absent"}
+    rec["serf_health"] = None
+    rec["errors"] = {"serf_health": "403 Permission denied"}
+    seen = unmet(wait.evaluate({"cluster_members_alive": ALL}, rec))
+    assert "403 Permission denied" in seen["cluster_members_alive"]
+
+
+def test_cluster_members_alive_needs_serf_health():
+    assert wait.needed_parts({"cluster_members_alive": ["a"]}) == ["serf_health"]

@@ -197,7 +197,14 @@ def set_key_mode(module: AnsibleModule) -> bool:
 
 def run(module: AnsibleModule) -> dict:
     params = module.params
-    ca_cert = tls.load_cert(read_optional(params["ca_cert_path"]) or b"", params["ca_cert_path"])
+    ca_data = read_optional(params["ca_cert_path"])
+    if ca_data is None and module.check_mode:
+        # a CA that a real run would make first (consul_tls_ca) does not exist in check mode
+        return {"changed": True, "reasons": [{
+            "code": "missing",
+            "problem": f"the CA {params['ca_cert_path']} does not exist yet: the certificate "
+                       "would be issued once it does"}]}
+    ca_cert = tls.load_cert(ca_data or b"", params["ca_cert_path"])
     ca_key = tls.load_key(read_optional(params["ca_key_path"]) or b"", params["ca_key_path"])
     names = tls.agent_names(params["role"], params["datacenter"], params["domain"],
                             params["dns_names"], params["ip_addresses"])

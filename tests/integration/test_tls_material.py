@@ -27,6 +27,11 @@ def mode(path) -> int:
 def test_a_ca_is_made_once_and_its_key_kept_private(tmp_path):
     checked = run_module("consul_tls_ca", ca_args(tmp_path), check=True)
     assert checked["changed"] and not (tmp_path / "ca.pem").exists()
+    # check mode of a whole run: the certificate of a CA not made yet would be issued
+    would = run_module("consul_tls_cert", cert_args(tmp_path), check=True)
+    assert would["changed"] and would.get("failed") is not True, would
+    assert "does not exist yet" in would["reasons"][0]["problem"]
+    assert not (tmp_path / "server1.pem").exists()
     made, output = run_module_output("consul_tls_ca", ca_args(tmp_path))
     assert made["changed"] and made["info"]["is_ca"]
     assert mode(tmp_path / "ca-key.pem") == 0o600

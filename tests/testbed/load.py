@@ -1,7 +1,8 @@
 """A steady load on Consul agents while a migration runs, and what failed, and why.
 
 Independent of the collection: plain HTTP with urllib, standard library only, Python
-3.9 (it also runs inside the test containers, against each container's own agent).
+3.9 (it also runs inside the test containers, against each container's own agent). An
+agent whose plain HTTP is closed during the run (a TLS migration) is followed to HTTPS.
 
 Per agent, one worker writes a KV pair, reads it back and reads the catalog, at a set
 rate (a request may take up to 30 s: it may wait through an election, not fail); a
@@ -18,6 +19,7 @@ Every failed request is then put down to one cause, from the monitors' timelines
   other       anything else: a failure the migration should never cause.
 
   load.py run --agent server1=http://127.0.0.1:8500@proc --report r.json --stop-file stop
+      [--https server1=https://127.0.0.1:8501 --cacert ca.pem --cert c.pem --key k.pem]
   load.py summary r1.json r2.json [--fail-on-other] [--fail-on-lost]
 """
 
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -46,12 +49,28 @@ Interval = Tuple[float, float]
 
 
 # ------------------------------------------------------------------------ requests
+# CA, certificate and key for HTTPS (--cacert/--cert/--key), loaded on first use: an agent
+# may get its certificate only during the migration
+TLS_FILES: Dict[str, str] = {}
+_TLS_CONTEXT: List[ssl.SSLContext] = []
+
+
+def _context(url: str) -> Optional[ssl.SSLContext]:
+    if not url.startswith("https:") or not TLS_FILES:
+        return None
+    if not _TLS_CONTEXT:
+        context = ssl.create_default_context(cafile=TLS_FILES["cacert"])
+        context.load_cert_chain(TLS_FILES["cert"], TLS_FILES["key"])
+        _TLS_CONTEXT.append(context)
+    return _TLS_CONTEXT[0]
+
+
 def request(url: str, method: str = "GET", body: Optional[bytes] = None,
             timeout: float = 10.0) -> Tuple[Optional[int], str]:
-    """One HTTP request. Returns (status, body); status None when nothing answered."""
+    """One HTTP(S) request. Returns (status, body); status None when nothing answered."""
     req = urllib.request.Request(url, data=body, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as reply:  # noqa: S310 - test bed only
+        with urllib.request.urlopen(req, timeout=timeout, context=_context(url)) as reply:  # noqa: S310 - test bed only
             return reply.status, reply.read().decode(errors="replace")
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode(errors="replace")[:200]
@@ -86,8 +105,11 @@ class AgentLoad:
     """The load on one agent: a worker and a monitor thread."""
 
     def __init__(self, name: str, url: str, rate: float, prefix: str,
-                 timeout: float = 30.0, pid_source: Optional[str] = None) -> None:
+                 timeout: float = 30.0, pid_source: Optional[str] = None,
+                 https_url: Optional[str] = None) -> None:
         self.name = name
+        # where the agent answers once its plain HTTP is closed (a TLS migration)
+        self.https_url = https_url.rstrip("/") if https_url else None
         self.pid_source = pid_source
         self.address: Optional[str] = None
         self.server = False
@@ -104,11 +126,22 @@ class AgentLoad:
         self._stop = threading.Event()
         self._threads: List[threading.Thread] = []
 
+    def _request(self, path: str, method: str = "GET", body: Optional[bytes] = None,
+                 timeout: float = 10.0) -> Tuple[Optional[int], str]:
+        """A request to the agent; when plain HTTP is refused and HTTPS answers, the agent
+        closed HTTP: use HTTPS from then on."""
+        status, text = request(self.url + path, method, body, timeout)
+        if status is None and self.https_url and self.url != self.https_url and "refused" in text.lower():
+            if request(self.https_url + "/v1/agent/self", timeout=2.0)[0] == 200:
+                self.url = self.https_url
+                status, text = request(self.url + path, method, body, timeout)
+        return status, text
+
     # one request, counted, its failure kept with its start and end time
     def _call(self, op: str, path: str, method: str = "GET",
               body: Optional[bytes] = None) -> Tuple[bool, str]:
         start = time.time()
-        status, text = request(self.url + path, method, body, self.timeout)
+        status, text = self._request(path, method, body, self.timeout)
         end = time.time()
         self.requests[op] += 1
         ok = status == 200
@@ -160,7 +193,7 @@ class AgentLoad:
     def _observe(self) -> str:
         """What the agent says now: the leader's address, or DOWN (no answer), LEAVING
         (it is leaving or has left the cluster), NO_LEADER."""
-        status, text = request(self.url + "/v1/agent/self", timeout=2.0)
+        status, text = self._request("/v1/agent/self", timeout=2.0)
         if status is None:
             return DOWN
         if status == 200:
@@ -169,7 +202,7 @@ class AgentLoad:
             self.server = bool(found["Config"]["Server"])
             if found["Member"]["Status"] != 1:
                 return LEAVING
-        status, text = request(self.url + "/v1/status/leader", timeout=2.0)
+        status, text = self._request("/v1/status/leader", timeout=2.0)
         if status is None:
             return DOWN
         if status != 200:
@@ -193,7 +226,7 @@ class AgentLoad:
         unreadable: List[str] = []
         for key, value in self.acked.items():
             for attempt in range(5):
-                status, text = request(f"{self.url}/v1/kv/{key}?raw&consistent", timeout=10.0)
+                status, text = self._request(f"/v1/kv/{key}?raw&consistent", timeout=10.0)
                 if status in (200, 404):
                     break
                 time.sleep(1 + attempt)
@@ -222,10 +255,14 @@ class Load:
 
     def __init__(self, agents: Dict[str, str], rate: float = 20.0,
                  prefix: str = "consulsec-load",
-                 pid_sources: Optional[Dict[str, str]] = None) -> None:
-        """agents: name -> HTTP address; pid_sources: name -> pidfile or "proc"."""
+                 pid_sources: Optional[Dict[str, str]] = None,
+                 https_urls: Optional[Dict[str, str]] = None) -> None:
+        """agents: name -> HTTP address; pid_sources: name -> pidfile or "proc";
+        https_urls: name -> HTTPS address to use once plain HTTP is closed."""
         pid_sources = pid_sources or {}
-        self.loads = [AgentLoad(name, url, rate, prefix, pid_source=pid_sources.get(name))
+        https_urls = https_urls or {}
+        self.loads = [AgentLoad(name, url, rate, prefix, pid_source=pid_sources.get(name),
+                                https_url=https_urls.get(name))
                       for name, url in agents.items()]
         self.started = 0.0
 
@@ -421,7 +458,10 @@ def _run(args: argparse.Namespace) -> int:
         agents[name] = url
         if pid_source:
             pids[name] = pid_source
-    load = Load(agents, rate=args.rate, prefix=args.prefix, pid_sources=pids)
+    https_urls = dict(item.split("=", 1) for item in args.https or [])
+    if https_urls:
+        TLS_FILES.update(cacert=args.cacert, cert=args.cert, key=args.key)
+    load = Load(agents, rate=args.rate, prefix=args.prefix, pid_sources=pids, https_urls=https_urls)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -459,6 +499,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="load agents until the stop file appears")
     run.add_argument("--agent", action="append", required=True, help="name=http://addr:port[@pidfile|@proc]: where the agent's PID is seen")
+    run.add_argument("--https", action="append", help="name=https://addr:port: where the agent answers once plain HTTP is closed")
+    run.add_argument("--cacert", help="with --https: the CA file")
+    run.add_argument("--cert", help="with --https: a client certificate signed by that CA")
+    run.add_argument("--key", help="with --https: its key")
     run.add_argument("--rate", type=float, default=20.0, help="requests per second per agent")
     run.add_argument("--prefix", default="consulsec-load")
     run.add_argument("--report", required=True)

@@ -259,8 +259,11 @@ def cert_problems(cert: x509.Certificate, *, cas: list[x509.Certificate] | None 
         add("expiring", f"expires on {cert.not_valid_after_utc.isoformat()}, "
                         f"{left:.1f} days from now, within the margin of {min_days_left:g} days")
     if cas is not None and not any(signed_by(cert, ca) for ca in cas):
+        issuer = cert.issuer.rfc4514_string()
+        same_name = any(c.subject == cert.issuer for c in cas)
         add("other_ca", f"not signed by the CA ({', '.join(c.subject.rfc4514_string() for c in cas)}"
-                        f"); it was issued by {cert.issuer.rfc4514_string()}")
+                        f"); it was issued by {'another CA of the same name, ' if same_name else ''}"
+                        f"{issuer}")
     if key is not None and not key_matches(cert, key):
         add("key_mismatch", "the private key does not belong to this certificate")
     seen = describe(cert)

@@ -5,6 +5,7 @@ material that would break the roll refused before any change."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import ssl
 import subprocess
@@ -12,6 +13,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from conftest import run_playbook
 from local_cluster import DetachedCluster
@@ -81,28 +84,59 @@ def module(name: str, args: dict) -> None:
                     "-a", json.dumps(args)], check=True, capture_output=True)
 
 
+def expire(cert_path, ca_cert_path, ca_key_path) -> None:
+    """Replace a certificate with the same one (names, key), expired yesterday."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    ca = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(ca.subject)
+               .public_key(cert.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=10))
+               .not_valid_after(now - datetime.timedelta(days=1)))
+    for extension in cert.extensions:
+        if extension.oid != x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER:
+            builder = builder.add_extension(extension.value, extension.critical)
+    cert_path.write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
 def test_own_material_that_would_break_the_roll_is_refused_before_any_change(tmp_path):
-    """tls_issue=false: the operator's files on the agents; server1 got a client certificate."""
+    """tls_issue=false: the operator's files on the agents, each wrong in its own way:
+    server1 a client certificate, client1 an expired one, client2 a key of another
+    certificate, client3 a certificate of another CA. One run names all four."""
     # its own addresses: the rolled cluster above may still run (HTTP closed, 8301 busy)
-    cluster = DetachedCluster(tmp_path / "cluster", servers=1, clients=1, first_host=41)
+    cluster = DetachedCluster(tmp_path / "cluster", servers=1, clients=3, first_host=41)
     cluster.start(timeout=60)
     try:
-        ca = {"cert_path": str(tmp_path / "ca.pem"), "key_path": str(tmp_path / "ca-key.pem")}
-        module("consul_tls_ca", ca)
+        for ca in ("ca", "other-ca"):
+            module("consul_tls_ca", {"cert_path": str(tmp_path / f"{ca}.pem"),
+                                     "key_path": str(tmp_path / f"{ca}-key.pem")})
         for agent in cluster.agents.values():
             tls_dir = agent.config_dir / "tls"
             tls_dir.mkdir()
             (tls_dir / "consul-agent-ca.pem").write_bytes((tmp_path / "ca.pem").read_bytes())
-            module("consul_tls_cert", {"ca_cert_path": ca["cert_path"], "ca_key_path": ca["key_path"],
+            ca = "other-ca" if agent.name == "client3" else "ca"
+            module("consul_tls_cert", {"ca_cert_path": str(tmp_path / f"{ca}.pem"),
+                                       "ca_key_path": str(tmp_path / f"{ca}-key.pem"),
                                        "cert_path": str(tls_dir / "agent.pem"),
                                        "key_path": str(tls_dir / "agent-key.pem"),
                                        "role": "client", "ip_addresses": [agent.address]})
+        expire(cluster.agents["client1"].config_dir / "tls" / "agent.pem", tmp_path / "ca.pem",
+               tmp_path / "ca-key.pem")
+        (cluster.agents["client2"].config_dir / "tls" / "agent-key.pem").write_bytes(
+            (cluster.agents["server1"].config_dir / "tls" / "agent-key.pem").read_bytes())
         pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
         refused = run_tls(inventory(cluster, tmp_path / "inventory.json"), tls_issue=False)
         output = refused.stdout + refused.stderr
+        (tmp_path / "run.log").write_text(output)
         assert refused.returncode != 0
-        assert "server1: " in output and "does not name server.dc1.consul" in output, output[-3000:]
+        for name, problem in (("server1", "does not name server.dc1.consul"), ("client1", "expired on"),
+                              ("client2", "agent-key.pem does not belong to"),
+                              ("client3", "issued by another CA of the same name")):
+            assert f"{name}: " in output and problem in output, (name, [line for line in output.splitlines() if "would break" in line])
         assert "nothing was changed" in output
+        # own material is judged on the names Consul checks and the API host, not tls_dns_names
+        assert "does not name client1" not in output
         assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
         assert not any((a.config_dir / "60-consulsec-tls.json").exists() for a in cluster.agents.values())
     finally:

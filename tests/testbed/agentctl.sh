@@ -3,7 +3,7 @@
 # its pidfile only: <agent dir>/agent.pid, config in <agent dir>/config, log appended
 # to <agent dir>/agent.log. Stop sends SIGINT, as the Debian unit does (clients leave,
 # servers do not), and waits up to 30 s before SIGKILL.
-# Used as consul_restart_command for local agents (benchmarks/gossip_migration.py):
+# Used as consul_restart_command for local agents (benchmarks/migrations.py):
 #   tests/testbed/agentctl.sh restart <agent dir> [<consul binary>]
 set -euo pipefail
 action=${1:?usage: agentctl.sh start|stop|restart <agent dir> [consul binary]}

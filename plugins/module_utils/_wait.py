@@ -51,11 +51,15 @@ def _result(name: str, met: bool, expected: Any, seen: Any) -> dict[str, Any]:
     return {"condition": name, "met": bool(met), "expected": expected, "seen": seen}
 
 
+def _alive(condition: str, status: dict[str, str], names: list[str], alive: str) -> dict[str, Any]:
+    """Every name has the status ``alive`` in ``status`` (name -> status); the others named."""
+    not_alive = {n: status.get(n, "absent") for n in names if status.get(n) != alive}
+    return _result(condition, not not_alive, {"alive": names}, not_alive or "all alive")
+
+
 def _members_alive(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
     status = {m["name"]: m["status"] for m in record["members"]}
-    not_alive = {n: status.get(n, "absent") for n in names if status.get(n) != "alive"}
-    return _result("members_alive", not not_alive, {"alive": names},
-                   not_alive or "all alive")
+    return _alive("members_alive", status, names, "alive")
 
 
 def _cluster_members_alive(record: dict[str, Any], names: list[str]) -> dict[str, Any]:
@@ -63,9 +67,7 @@ def _cluster_members_alive(record: dict[str, Any], names: list[str]) -> dict[str
     if health is None:
         reason = record.get("errors", {}).get("serf_health", "serfHealth checks not gathered")
         return _result("cluster_members_alive", False, {"alive": names}, f"unknown ({reason})")
-    not_alive = {n: health.get(n, "absent") for n in names if health.get(n) != "passing"}
-    return _result("cluster_members_alive", not not_alive, {"alive": names},
-                   not_alive or "all alive")
+    return _alive("cluster_members_alive", health, names, "passing")
 
 
 def _leader(record: dict[str, Any], wanted: bool) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ._agent_state import agent_record
 from ._client import ConsulClient
 from ._errors import ConsulError
 
-GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health")
+GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots")
 ENDPOINTS = {
     "self": "/v1/agent/self",
     "members": "/v1/agent/members",
@@ -23,6 +23,8 @@ ENDPOINTS = {
     "keyring": "/v1/operator/keyring",
     # the servers' view of every member: the leader keeps each node's serfHealth check
     "serf_health": "/v1/health/state/any",
+    # the Connect CA's roots, which sign the HTTPS certificate of an auto_encrypt client
+    "connect_roots": "/v1/agent/connect/ca/roots",
 }
 PARAMS = {"serf_health": {"filter": 'CheckID == "serfHealth"'}}
 

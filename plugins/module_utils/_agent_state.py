@@ -40,6 +40,8 @@ SECURITY_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "enable_agent_tls_for_checks": (("EnableAgentTLSForChecks",),
                                     ("TLS", "EnableAgentTLSForChecks")),
     "auto_encrypt_tls": (("AutoEncryptTLS",),),
+    "auto_encrypt_allow_tls": (("AutoEncryptAllowTLS",),),
+    "connect_enabled": (("ConnectEnabled",),),
     "http_port": (("HTTPPort",),),
     "https_port": (("HTTPSPort",),),
     "grpc_port": (("GRPCPort",),),
@@ -184,6 +186,16 @@ def parse_serf_health(checks: list[dict[str, Any]] | None) -> dict[str, str] | N
             if isinstance(c, dict) and c.get("CheckID") == "serfHealth" and c.get("Node")}
 
 
+def parse_connect_roots(roots: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """/v1/agent/connect/ca/roots: the Connect CA's roots (public certificates). Clients
+    with auto_encrypt serve a certificate signed by the active one on their HTTPS API."""
+    if not isinstance(roots, dict):
+        return None
+    return [{"id": root.get("ID"), "name": root.get("Name"), "active": bool(root.get("Active")),
+             "pem": root.get("RootCert"), "not_after": root.get("NotAfter")}
+            for root in roots.get("Roots") or [] if isinstance(root, dict) and root.get("RootCert")]
+
+
 def parse_autopilot(health: dict[str, Any] | None) -> dict[str, Any] | None:
     """/v1/operator/autopilot/health (200 when healthy, 429 with the same body when not)."""
     if not isinstance(health, dict):
@@ -272,7 +284,8 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
                  leader: Any, autopilot: dict[str, Any] | None = None,
                  raft: dict[str, Any] | None = None,
                  keyring: list[dict[str, Any]] | None = None,
-                 serf_health: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                 serf_health: list[dict[str, Any]] | None = None,
+                 connect_roots: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything about one agent in one normalized record."""
     record = parse_self(agent_self)
     parsed_members = parse_members(members)
@@ -285,4 +298,5 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
     record["raft"] = parse_raft(raft)
     record["keyring"] = parse_keyring(keyring)
     record["serf_health"] = parse_serf_health(serf_health)
+    record["connect_roots"] = parse_connect_roots(connect_roots)
     return record

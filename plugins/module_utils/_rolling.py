@@ -5,7 +5,9 @@
 A migration is a list of phases. Each phase declares the effective security state an
 agent shows once it runs that phase's configuration (``expect``: keys of
 consul_agent_info's ``security``). An agent's phase is read from its running state, never
-assumed: the last phase whose expectations all hold, or 0 when none does.
+assumed: the last phase whose expectations all hold, or 0 when none does. An agent may
+carry its own ``phases`` (the same number, its own expectations: e.g. a client that takes
+its certificate from the servers shows other TLS settings than a server in the same phase).
 
 Private module_utils: may change in any release.
 """
@@ -24,6 +26,17 @@ def check_phases(phases: list[dict[str, Any]]) -> None:
         if not isinstance(phase.get("expect"), dict) or not phase["expect"]:
             raise ConsulInputError(f"phase {index} ({phase.get('name', '?')}) declares no "
                                    "expected state (expect)")
+
+
+def own_phases(agent: dict[str, Any], phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The phases as ``agent`` declares them (its own ``phases``, else the common ones)."""
+    mine = agent.get("phases") or phases
+    if mine is not phases:
+        check_phases(mine)
+        if len(mine) != len(phases):
+            raise ConsulInputError(f"{agent.get('name', '?')} declares {len(mine)} phases, "
+                                   f"the migration {len(phases)}")
+    return mine
 
 
 def agent_phase(security: dict[str, Any], phases: list[dict[str, Any]]) -> int:
@@ -58,7 +71,7 @@ def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase
     check_phases(phases)
     if not 1 <= phase <= len(phases):
         raise ConsulInputError(f"phase {phase} does not exist (1 to {len(phases)})")
-    at = {a["name"]: agent_phase(a["security"], phases) for a in agents}
+    at = {a["name"]: agent_phase(a["security"], own_phases(a, phases)) for a in agents}
     spread = cluster_phase(agents, phases)["problem"]
     if spread:
         return {"phase": phase, "batches": [], "todo": [], "done": [], "at": at,
@@ -88,19 +101,20 @@ def assume_previous_done(agents: list[dict[str, Any]], phases: list[dict[str, An
     (check mode predicts later phases this way; nothing ran the earlier ones)."""
     if not 1 < phase <= len(phases):  # phase 1 has none before; plan_phase refuses others
         return agents
-    previous = phases[phase - 2]["expect"]
-    return [
-        {**agent, "security": {**agent["security"], **previous}}
-        if agent_phase(agent["security"], phases) < phase - 1 else agent
-        for agent in agents
-    ]
+    predicted = []
+    for agent in agents:
+        mine = own_phases(agent, phases)
+        if agent_phase(agent["security"], mine) < phase - 1:
+            agent = {**agent, "security": {**agent["security"], **mine[phase - 2]["expect"]}}
+        predicted.append(agent)
+    return predicted
 
 
 def cluster_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]]) -> dict[str, Any]:
     """Where the cluster stands: every agent's phase, the lowest one, and whether the
     spread is one a resumed run can mend (at most one phase apart)."""
     check_phases(phases)
-    at = {a["name"]: agent_phase(a["security"], phases) for a in agents}
+    at = {a["name"]: agent_phase(a["security"], own_phases(a, phases)) for a in agents}
     low, high = (min(at.values()), max(at.values())) if at else (0, 0)
     problem = None
     if high - low > 1:

@@ -316,7 +316,10 @@ def preflight(agents: dict[str, dict[str, Any]], datacenter: str, domain: str = 
     certificate is signed by a CA in its own CA file, its key belongs to it, it is valid
     now and for ``min_days_left`` days, it names what Consul checks for its role; and for
     the cluster: every agent's CA file holds the CA of every other agent's certificate
-    (each side verifies the other). Each problem names the agent, the file and the fix."""
+    (each side verifies the other). An agent with ``auto_encrypt`` true is a client that
+    gets its certificate from the servers (signed by the Connect CA, which the servers
+    trust on their own): only its CA file is judged, which must hold the CA of every other
+    agent's certificate. Each problem names the agent, the file and the fix."""
     problems: list[dict[str, str]] = []
     parsed: dict[str, dict[str, Any]] = {}
 
@@ -327,7 +330,8 @@ def preflight(agents: dict[str, dict[str, Any]], datacenter: str, domain: str = 
     for name, material in sorted(agents.items()):
         cas: list[x509.Certificate] = []
         cert = None
-        for kind in ("ca", "cert"):
+        auto_encrypt = bool(material.get("auto_encrypt"))
+        for kind in ("ca",) if auto_encrypt else ("ca", "cert"):
             path, data = material.get(f"{kind}_file", ""), material.get(f"{kind}_pem")
             if data is None:
                 add(name, path, "missing", f"{path or 'the ' + kind + ' file'} does not exist")
@@ -339,6 +343,9 @@ def preflight(agents: dict[str, dict[str, Any]], datacenter: str, domain: str = 
                     cert = load_cert(data.encode() if isinstance(data, str) else data, path)
             except ConsulInputError as exc:
                 add(name, path, "unreadable", str(exc))
+        if auto_encrypt:
+            parsed[name] = {"cert": None, "cas": cas}
+            continue
         if material.get("key_public") is None:
             add(name, material.get("key_file", ""), "missing",
                 f"{material.get('key_file') or 'the key file'} does not exist or is not a key")
@@ -355,7 +362,7 @@ def preflight(agents: dict[str, dict[str, Any]], datacenter: str, domain: str = 
                 f"{material['key_file']} does not belong to {material['cert_file']}")
     for name, seen in sorted(parsed.items()):
         for other, theirs in sorted(parsed.items()):
-            if other == name or not seen["cas"]:
+            if other == name or not seen["cas"] or theirs["cert"] is None:
                 continue
             if not any(signed_by(theirs["cert"], ca) for ca in seen["cas"]):
                 add(name, agents[name]["ca_file"], "ca_not_shared",

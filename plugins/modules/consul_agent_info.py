@@ -33,11 +33,13 @@ options:
         keys per pool; it is only gathered on servers, and on a cluster without gossip
         encryption it is an error kept in RV(agent.errors). C(serf_health) is the servers'
         view of every member (each node's C(serfHealth) check status in the catalog).
+        C(connect_roots) are the Connect CA's root certificates (public), which sign the
+        HTTPS certificate of a client agent with C(auto_encrypt).
       - An error in an optional part does not fail the module; it is reported in
         RV(agent.errors) and the part is V(null).
     type: list
     elements: str
-    choices: [autopilot, raft, keyring, serf_health]
+    choices: [autopilot, raft, keyring, serf_health, connect_roots]
     default: [autopilot, raft]
 notes:
   - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
@@ -111,6 +113,7 @@ agent:
         - The effective security state. Among others C(gossip_encrypted),
           C(encrypt_verify_incoming), C(encrypt_verify_outgoing), C(tls_verify_incoming),
           C(tls_verify_outgoing), C(tls_verify_server_hostname), C(https_port),
+          C(auto_encrypt_tls), C(auto_encrypt_allow_tls), C(connect_enabled),
           C(acl_enabled), C(acl_default_policy), C(enable_script_checks),
           C(enable_local_script_checks), C(disable_remote_exec).
         - A key is V(null) when this Consul version does not report it.
@@ -126,6 +129,11 @@ agent:
       description: Node name to the status of its C(serfHealth) check in the catalog
         (C(passing) while the servers hold the node alive); V(null) when not gathered.
       type: dict
+    connect_roots:
+      description: The Connect CA's roots, each with C(id), C(name), C(active), C(pem) and
+        C(not_after); V(null) when not gathered.
+      type: list
+      elements: dict
     keyring:
       description: Per pool (lan, wan) the key fingerprints with node counts, and whether
         every node has every key with one primary (C(consistent)). Never key material.

@@ -42,6 +42,13 @@ options:
     type: list
     elements: dict
     required: true
+  agent_phases:
+    description:
+      - Inventory host name -> that agent's own phases (C(name) and C(expect)), where its
+        expected states differ from O(phases) (e.g. a client that takes its certificate
+        from the servers). Same number of phases. Hosts not named use O(phases).
+    type: dict
+    default: {}
   phase:
     description: The phase to plan, from 1.
     type: int
@@ -106,13 +113,20 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._rolling impor
 )
 
 
-def agents_from_records(records: dict) -> list:
+def names_and_expectations(phases: list) -> list:
+    return [{"name": p.get("name", ""), "expect": p.get("expect")} for p in phases]
+
+
+def agents_from_records(records: dict, agent_phases: dict | None = None) -> list:
     agents = []
     for host, record in records.items():
         if not isinstance(record, dict) or "security" not in record:
             raise ConsulInputError(f"no agent state for {host}: give consul_agent_info's agent record")
-        agents.append({"name": host, "server": bool(record.get("server")),
-                       "is_leader": bool(record.get("is_leader")), "security": record["security"]})
+        agent = {"name": host, "server": bool(record.get("server")),
+                 "is_leader": bool(record.get("is_leader")), "security": record["security"]}
+        if (agent_phases or {}).get(host):
+            agent["phases"] = names_and_expectations(agent_phases[host])
+        agents.append(agent)
     return agents
 
 
@@ -121,6 +135,7 @@ def main() -> None:
         argument_spec={
             "agents": {"type": "dict", "required": True},
             "phases": {"type": "list", "elements": "dict", "required": True},
+            "agent_phases": {"type": "dict", "default": {}},
             "phase": {"type": "int", "required": True},
             "client_batch_size": {"type": "int", "default": 1},
             "assume_previous_done": {"type": "bool", "default": False},
@@ -129,8 +144,8 @@ def main() -> None:
     )
     params = module.params
     try:
-        agents = agents_from_records(params["agents"])
-        phases = [{"name": p.get("name", ""), "expect": p.get("expect")} for p in params["phases"]]
+        agents = agents_from_records(params["agents"], params["agent_phases"])
+        phases = names_and_expectations(params["phases"])
         check_phases(phases)
         if params["assume_previous_done"]:
             agents = assume_previous_done(agents, phases, params["phase"])

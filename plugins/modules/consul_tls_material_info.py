@@ -26,13 +26,14 @@ options:
     type: path
     required: true
   cert_file:
-    description: The agent's certificate (PEM).
+    description:
+      - The agent's certificate (PEM).
+      - Leave it out for a client with C(auto_encrypt), which has no certificate of its
+        own.
     type: path
-    required: true
   key_file:
-    description: The agent's private key (PEM, unencrypted).
+    description: The agent's private key (PEM, unencrypted); with O(cert_file).
     type: path
-    required: true
 """
 
 EXAMPLES = r"""
@@ -61,9 +62,10 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._module import
 from ansible_collections.consulsec.hardening.plugins.module_utils._files import read_optional
 
 
-def read_material(ca_file: str, cert_file: str, key_file: str) -> dict:
-    ca_pem, cert_pem = read_optional(ca_file), read_optional(cert_file)
-    key_data = read_optional(key_file)
+def read_material(ca_file: str, cert_file: str | None, key_file: str | None) -> dict:
+    ca_pem = read_optional(ca_file)
+    cert_pem = read_optional(cert_file) if cert_file else None
+    key_data = read_optional(key_file) if key_file else None
     key_public = None
     if key_data is not None:
         try:
@@ -71,18 +73,19 @@ def read_material(ca_file: str, cert_file: str, key_file: str) -> dict:
         except ConsulInputError:
             key_public = None
     return {"ca_file": ca_file, "ca_pem": ca_pem.decode(errors="replace") if ca_pem else None,
-            "cert_file": cert_file,
+            "cert_file": cert_file or "",
             "cert_pem": cert_pem.decode(errors="replace") if cert_pem else None,
-            "key_file": key_file, "key_public": key_public}
+            "key_file": key_file or "", "key_public": key_public}
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "ca_file": {"type": "path", "required": True},
-            "cert_file": {"type": "path", "required": True},
-            "key_file": {"type": "path", "required": True, "no_log": False},
+            "cert_file": {"type": "path"},
+            "key_file": {"type": "path", "no_log": False},
         },
+        required_together=[("cert_file", "key_file")],
         supports_check_mode=True,
     )
     require_library(module, tls.CRYPTOGRAPHY_IMPORT_ERROR, "cryptography")

@@ -29,6 +29,8 @@ options:
       - Agent name to its material (RV(consulsec.hardening.consul_tls_material_info#module:material))
         plus C(role) (server or client) and optionally C(dns_names) and C(ip_addresses)
         its certificate must also carry.
+      - C(auto_encrypt=true) marks a client that gets its certificate from the servers;
+        only its CA file is judged.
     type: dict
     required: true
   datacenter:

@@ -1,14 +1,20 @@
 """playbooks/tls.yml on real local agents (detached processes, restarted by Ansible through
 tests/testbed/agentctl.sh): the staged roll to full TLS with HTTP closed, checked with
 plain urllib and the standard ssl module; a second run that changes and restarts nothing;
-material that would break the roll refused before any change."""
+material that would break the roll refused before any change.
+
+One roll covers both kinds of client: client1 with a certificate the role issued, client2
+with tls_auto_encrypt (the servers sign its certificate with the Connect CA; it gets the
+agent CA only)."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import socket
 import ssl
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -19,7 +25,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from conftest import run_playbook
 from local_cluster import DetachedCluster
 
-ALL = ["server1", "server2", "server3", "client1", "client2"]
+SERVERS = ["server1", "server2", "server3"]
+ALL = [*SERVERS, "client1", "client2"]
+# the servers allow auto_encrypt; client2 takes it, client1 keeps an issued certificate
+AUTO_ENCRYPT = {"server1": True, "server2": True, "server3": True, "client2": True}
+ISSUED = ["server1", "server2", "server3", "client1"]
 
 
 def inventory(cluster: DetachedCluster, path, **extra) -> str:
@@ -47,11 +57,13 @@ def rolled(tmp_path_factory):
     cluster.start(timeout=90)
     pki = base / "pki"
     pki.mkdir()
-    inv = inventory(cluster, base / "inventory.json")
+    inv = inventory(cluster, base / "inventory.json",
+                    per_host={n: {"tls_auto_encrypt": on} for n, on in AUTO_ENCRYPT.items()})
     first = run_tls(inv, tls_pki_dir=str(pki))
     (base / "first.log").write_text(first.stdout + first.stderr)
     pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
     second = run_tls(inv, tls_pki_dir=str(pki))
+    (base / "second.log").write_text(second.stdout + second.stderr)
     yield cluster, pki, first, second, pids
     cluster.stop()
 
@@ -59,11 +71,13 @@ def rolled(tmp_path_factory):
 def test_the_roll_ends_in_full_tls_with_http_closed(rolled):
     cluster, pki, first, _second, _pids = rolled
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
-    for name in ALL:
+    for name in ISSUED:
         config = https_self(cluster, name, pki)["DebugConfig"]
         assert (config["VerifyIncoming"], config["VerifyOutgoing"], config["VerifyServerHostname"]) \
             == (True, True, True), name
         assert config["HTTPPort"] == -1, name
+        assert config["AutoEncryptAllowTLS"] is (name in SERVERS), name
+    for name in ALL:
         with pytest.raises((urllib.error.URLError, OSError)):
             urllib.request.urlopen(cluster.agents[name].http_addr + "/v1/agent/self", timeout=3)  # noqa: S310
     members = https_self(cluster, "server1", pki)["Stats"]["serf_lan"]["members"]
@@ -77,6 +91,70 @@ def test_a_second_run_changes_and_restarts_nothing(rolled):
     recap = second.stdout[second.stdout.rfind("PLAY RECAP"):]
     assert "changed=0" in recap and "changed=1" not in recap, recap
     assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
+
+
+def https(cluster: DetachedCluster, name: str, path: str, cafile: str, cert: tuple[str, str] | None,
+          method: str = "GET", body: dict | None = None) -> object:
+    context = ssl.create_default_context(cafile=cafile)
+    if cert:
+        context.load_cert_chain(*cert)
+    request = urllib.request.Request(f"https://{cluster.agents[name].address}:8501{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(request, context=context, timeout=5) as reply:  # noqa: S310
+        text = reply.read()
+    return json.loads(text) if text.strip() else None
+
+
+def served_certificate(address: str) -> x509.Certificate:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((address, 8501), timeout=5) as raw, \
+            context.wrap_socket(raw) as wrapped:
+        return x509.load_der_x509_certificate(wrapped.getpeercert(binary_form=True))
+
+
+def test_an_auto_encrypt_client_gets_the_ca_only_and_its_certificate_from_the_servers(rolled):
+    cluster, pki, first, _second, _pids = rolled
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    tls_dir = cluster.agents["client2"].config_dir / "tls"
+    # the CA and the bundle only: no certificate or key was issued or put there
+    assert sorted(p.name for p in tls_dir.iterdir()) == ["api-ca-bundle.pem", "consul-agent-ca.pem"]
+    assert not (pki / "client2.pem").exists()
+    config = https(cluster, "client2", "/v1/agent/self", str(tls_dir / "api-ca-bundle.pem"), None)["DebugConfig"]
+    # incoming verification for RPC only: on HTTPS every caller would need an agent-CA certificate
+    assert (config["AutoEncryptTLS"], config["CertFile"], config["VerifyOutgoing"],
+            config["VerifyServerHostname"], config["VerifyIncomingRPC"],
+            config["VerifyIncomingHTTPS"], config["HTTPPort"]) == (True, "", True, True, True, False, -1)
+
+
+def test_an_auto_encrypt_client_serves_a_connect_ca_certificate_with_its_address(rolled):
+    cluster, pki, _first, _second, _pids = rolled
+    agent = cluster.agents["client2"]
+    served = served_certificate(agent.address)
+    ca = x509.load_pem_x509_certificate((pki / "consul-agent-ca.pem").read_bytes())
+    assert served.issuer != ca.subject
+    names = served.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert agent.address in [str(ip) for ip in names.get_values_for_type(x509.IPAddress)]
+    # the agent CA alone does not verify it: that is what the bundle is for
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        https(cluster, "client2", "/v1/agent/self", str(pki / "consul-agent-ca.pem"), None)
+
+
+def test_an_auto_encrypt_client_reaches_the_servers_with_its_signed_certificate(rolled):
+    """The servers refuse RPC without a certificate they trust (verify_incoming): a service
+    registered on the client reaches the catalog only through the one they signed."""
+    cluster, pki, _first, _second, _pids = rolled
+    bundle = str(cluster.agents["client2"].config_dir / "tls" / "api-ca-bundle.pem")
+    https(cluster, "client2", "/v1/agent/service/register", bundle, None, method="PUT",
+          body={"Name": "auto-encrypt-probe", "Port": 9999})
+    client_cert = (str(pki / "client1.pem"), str(pki / "client1-key.pem"))
+    deadline = time.monotonic() + 30
+    while not (found := https(cluster, "server1", "/v1/catalog/service/auto-encrypt-probe",
+                              str(pki / "consul-agent-ca.pem"), client_cert)):
+        assert time.monotonic() < deadline, "the client's service never reached the catalog"
+        time.sleep(0.5)
+    assert found[0]["Node"] == "client2"
 
 
 def module(name: str, args: dict) -> None:
@@ -139,5 +217,12 @@ def test_own_material_that_would_break_the_roll_is_refused_before_any_change(tmp
         assert "does not name client1" not in output
         assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
         assert not any((a.config_dir / "60-consulsec-tls.json").exists() for a in cluster.agents.values())
+        # a client that would take auto_encrypt from a server that does not allow it
+        mixed = run_tls(inventory(cluster, tmp_path / "mixed.json", per_host={"client3": {"tls_auto_encrypt": True}}),
+                        tls_issue=False)
+        assert mixed.returncode != 0
+        assert "tls_auto_encrypt is on for client3, but off for server1, which would not sign" \
+            in mixed.stdout, mixed.stdout[-3000:]
+        assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
     finally:
         cluster.stop()

@@ -9,7 +9,7 @@ replaced by /testbed, and gossip key material (which only the keyring endpoint r
 agent/self shows it as "hidden") by fixed placeholder keys of the same shape.
 
 Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
-(steps: plain, gossip, tls, acl, serf_health; all by default)
+(steps: plain, gossip, tls, acl, serf_health, auto_encrypt; all by default)
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ ENDPOINTS = {
     "raft": "/v1/operator/raft/configuration",
     "keyring": "/v1/operator/keyring",
     "serf_health": '/v1/health/state/any?filter=CheckID%20%3D%3D%20%22serfHealth%22',
+    "connect_roots": "/v1/agent/connect/ca/roots",
 }
 PLACEHOLDER_KEYS = [
     base64.b64encode(bytes([n]) * 32).decode() for n in range(1, 5)
@@ -240,7 +241,29 @@ def serf_health(base: Path) -> None:
         Recorder(cluster, "serf-health-failed").record("client", "client1", ["serf_health", "members"])
 
 
-STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health}
+def auto_encrypt(base: Path) -> None:
+    print("auto-encrypt: servers allow_tls, client1 with only the CA and auto_encrypt.tls")
+    cluster = LocalCluster(base / "auto-encrypt")
+    cluster.prepare()
+    cluster.write_tls(verify=False)
+    for name, agent in cluster.agents.items():
+        fragment = json.loads((agent.config_dir / "60-tls.json").read_text())
+        if agent.server:
+            fragment["auto_encrypt"] = {"allow_tls": True}
+        elif name == "client1":
+            del fragment["cert_file"], fragment["key_file"]
+            fragment.update(verify_outgoing=True, verify_server_hostname=True,
+                            auto_encrypt={"tls": True, "ip_san": [agent.address]})
+        cluster.write_fragment(name, "60-tls.json", fragment)
+    with cluster:
+        wait_autopilot_healthy(cluster)
+        rec = Recorder(cluster, "auto-encrypt")
+        rec.record("server", leader_name(cluster), ["self"])
+        rec.record("client", "client1", ["self", "connect_roots"])
+
+
+STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health,
+         "auto_encrypt": auto_encrypt}
 
 
 def main() -> int:

@@ -113,6 +113,25 @@ def test_tls_state(role):
         "server1": True, "server2": True, "server3": True, "client1": False, "client2": False}
 
 
+def test_auto_encrypt_client_has_no_certificate_of_its_own():
+    client = state.agent_record(load("auto-encrypt/client-self"), [], "")["security"]
+    assert client["auto_encrypt_tls"] is True
+    assert client["tls_cert_file"] is None
+    assert client["tls_verify_outgoing"] is True
+    server = state.agent_record(load("auto-encrypt/server-self"), [], "")["security"]
+    # allow_tls runs the Connect CA on a server (a plain 1.8.7 server has it off)
+    assert (server["auto_encrypt_allow_tls"], server["connect_enabled"]) == (True, True)
+    assert state.parse_security(load("plain/leader-self"))["connect_enabled"] is False
+
+
+def test_connect_roots_are_public_certificates():
+    roots = state.parse_connect_roots(load("auto-encrypt/client-connect_roots"))
+    assert len(roots) == 1 and roots[0]["active"] is True
+    assert roots[0]["pem"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE" not in json.dumps(roots)
+    assert state.parse_connect_roots(None) is None
+
+
 def test_autopilot_healthy():
     ap = state.parse_autopilot(load("plain/leader-autopilot"))
     assert ap["healthy"] is True

@@ -110,3 +110,36 @@ def test_phases_must_declare_expectations():
         rolling.check_phases([{"name": "x", "expect": {}}])
     with pytest.raises(ConsulInputError, match="does not exist"):
         rolling.plan_phase(agents({"server1": "plain"}), GOSSIP, 4)
+
+
+TLS = [
+    {"name": "certificates", "expect": {"tls_verify_incoming": False, "tls_verify_outgoing": False}},
+    {"name": "outgoing", "expect": {"tls_verify_incoming": False, "tls_verify_outgoing": True}},
+    {"name": "incoming", "expect": {"tls_verify_incoming": True, "tls_verify_outgoing": True}},
+]
+# a client that takes its certificate from the servers shows other settings in each phase
+AUTO_ENCRYPT_CLIENT = [
+    TLS[0],
+    {"name": "outgoing", "expect": {"auto_encrypt_tls": True, "tls_verify_outgoing": True}},
+    {"name": "incoming", "expect": {"auto_encrypt_tls": True, "tls_verify_incoming_rpc": True}},
+]
+
+
+def test_an_agent_is_judged_by_its_own_phases():
+    servers = agents({"server1": "tls", "server2": "tls"})
+    client = {"name": "client1", "server": False, "is_leader": False,
+              "security": state.parse_security(load("auto-encrypt/client-self"))}
+    own = dict(client, phases=AUTO_ENCRYPT_CLIENT)
+    plan = rolling.plan_phase([*servers, own], TLS, 3)
+    assert plan["at"] == {"server1": 3, "server2": 3, "client1": 2}
+    assert plan["batches"] == [["client1"]]
+    # finished, it is done by its own phases; by the servers' it would restart forever
+    finished = dict(own, security=dict(own["security"], tls_verify_incoming_rpc=True))
+    assert rolling.plan_phase([*servers, finished], TLS, 3)["batches"] == []
+    assert rolling.plan_phase([*servers, dict(finished, phases=None)], TLS, 3)["batches"] == [["client1"]]
+    plain_client = dict(own, security=state.parse_security(load("plain/client-self")))
+    assert rolling.plan_phase([*servers, plain_client], TLS, 3)["at"]["client1"] == 1
+    predicted = rolling.assume_previous_done([plain_client], TLS, 3)[0]["security"]
+    assert predicted["auto_encrypt_tls"] is True
+    with pytest.raises(ConsulInputError, match="declares 1 phases, the migration 3"):
+        rolling.plan_phase([dict(own, phases=TLS[:1])], TLS, 1)

@@ -149,3 +149,22 @@ def test_preflight_reports_missing_files_and_expiry(ca):
     found = [(p["agent"], p["code"]) for p in tls.preflight(agents, "dc1", min_days_left=30, now=NOW)]
     assert ("server1", "expiring") in found
     assert found.count(("server2", "missing")) == 3
+
+
+def test_preflight_judges_only_the_ca_of_an_auto_encrypt_client(ca):
+    other_key = tls.new_key()
+    other_ca = tls.build_ca(other_key, "another CA", days=365, now=NOW)
+    key, cert, _wanted = issue(ca)
+    only_ca = {"role": "client", "auto_encrypt": True, "ca_file": "/x/ca.pem",
+               "ca_pem": tls.cert_pem(ca[1]), "cert_file": "", "cert_pem": None,
+               "key_file": "", "key_public": None}
+    agents = {"server1": material(ca[1], key, cert), "client1": only_ca}
+    # no certificate or key of its own is needed: the servers sign one when it starts
+    assert tls.preflight(agents, "dc1", now=NOW) == []
+    # but its CA file must hold the servers' CA, or it refuses them
+    agents["client1"] = dict(only_ca, ca_pem=tls.cert_pem(other_ca))
+    found = [(p["agent"], p["code"]) for p in tls.preflight(agents, "dc1", now=NOW)]
+    assert found == [("client1", "ca_not_shared")]
+    agents["client1"] = dict(only_ca, ca_pem=None)
+    assert [(p["agent"], p["code"]) for p in tls.preflight(agents, "dc1", now=NOW)] \
+        == [("client1", "missing")]

@@ -21,6 +21,15 @@ options:
       - ACL token sent in the C(X-Consul-Token) header (never in a URL, never in output).
       - Falls back to the environment variable E(CONSUL_HTTP_TOKEN).
     type: str
+  agent_recovery_token:
+    description:
+      - Token for the agent's own endpoints (C(/v1/agent/...)) instead of O(token), e.g. the
+        agent recovery token (C(acl.tokens.agent_master) up to Consul 1.10,
+        C(acl.tokens.agent_recovery) from 1.11), which the agent accepts without asking
+        the servers. While ACLs are being turned on, an agent with ACLs refuses anonymous
+        reads of its endpoints until a leader with ACLs runs; the servers refuse this token
+        on every other endpoint.
+    type: str
   cacert:
     description:
       - CA certificate file (PEM) to verify the agent's HTTPS certificate with.

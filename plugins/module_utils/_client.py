@@ -3,7 +3,11 @@
 """The one Consul API client of the collection, over python-consul2.
 
 Every request carries the ACL token in the X-Consul-Token header (never in a URL, so it
-cannot show in an error message or an agent's access log). python-consul2 reads
+cannot show in an error message or an agent's access log). Requests to the agent's own
+endpoints (/v1/agent/...) carry the agent recovery token instead when one is given: the
+agent accepts it without asking the servers, which cannot resolve tokens while ACLs are
+being turned on (measured on 1.8.7: an agent with ACLs answers anonymous agent reads
+"403 ACL not found" until a leader with ACLs runs), and servers refuse it elsewhere. python-consul2 reads
 CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN itself and lets them override what it is given;
 this client sets the transport and the token after construction so that the module
 options (with their documented env fallbacks) decide.
@@ -102,15 +106,21 @@ class ConsulClient:
     def address(self) -> str:
         return self.options.address
 
-    def _headers(self) -> dict[str, str]:
-        return {"X-Consul-Token": self.options.token} if self.options.token else {}
+    def token_for(self, endpoint: str) -> str | None:
+        """The token a request to ``endpoint`` carries."""
+        if self.options.agent_recovery_token and endpoint.startswith("/v1/agent/"):
+            return self.options.agent_recovery_token
+        return self.options.token
 
     def request(self, method: str, endpoint: str, params: dict[str, Any] | None = None,
-                data: Any = None, accept: tuple[int, ...] = (200,)) -> tuple[int, Any]:
-        """Send one request; return (status, decoded JSON or text) for accepted statuses."""
+                data: Any = None, accept: tuple[int, ...] = (200,),
+                token: str | None = None) -> tuple[int, Any]:
+        """Send one request; return (status, decoded JSON or text) for accepted statuses.
+        ``token`` replaces the token this request would carry."""
         http = self.consul.http
         call = {"get": http.get, "put": http.put, "delete": http.delete, "post": http.post}[method]
-        kwargs: dict[str, Any] = {"params": params, "headers": self._headers()}
+        sent = token or self.token_for(endpoint)
+        kwargs: dict[str, Any] = {"params": params, "headers": {"X-Consul-Token": sent} if sent else {}}
         if method != "get":
             kwargs["data"] = "" if data is None else json.dumps(data)
         try:
@@ -124,8 +134,8 @@ class ConsulClient:
         return reply.code, decode(reply.body)
 
     def get(self, endpoint: str, params: dict[str, Any] | None = None,
-            accept: tuple[int, ...] = (200,)) -> Any:
-        return self.request("get", endpoint, params=params, accept=accept)[1]
+            accept: tuple[int, ...] = (200,), token: str | None = None) -> Any:
+        return self.request("get", endpoint, params=params, accept=accept, token=token)[1]
 
 
 def decode(body: str | None) -> Any:

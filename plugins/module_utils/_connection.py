@@ -23,6 +23,7 @@ CONNECTION_ARGSPEC: dict[str, dict[str, Any]] = {
                   "fallback": (env_fallback, ["CONSUL_HTTP_ADDR"])},
     "token": {"type": "str", "no_log": True,
               "fallback": (env_fallback, ["CONSUL_HTTP_TOKEN"])},
+    "agent_recovery_token": {"type": "str", "no_log": True},
     "cacert": {"type": "path", "fallback": (env_fallback, ["CONSUL_CACERT"])},
     "client_cert": {"type": "path", "fallback": (env_fallback, ["CONSUL_CLIENT_CERT"])},
     "client_key": {"type": "path", "no_log": False,
@@ -40,6 +41,7 @@ class ConnectionOptions:
     host: str
     port: int
     token: str | None = None
+    agent_recovery_token: str | None = None
     cacert: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
@@ -105,6 +107,7 @@ def connection_options(params: dict[str, Any]) -> ConnectionOptions:
     return ConnectionOptions(
         scheme=scheme, host=host, port=port,
         token=params.get("token") or None,
+        agent_recovery_token=params.get("agent_recovery_token") or None,
         cacert=params.get("cacert") or None,
         client_cert=cert or None, client_key=key or None,
         tls_server_name=params.get("tls_server_name") or None,

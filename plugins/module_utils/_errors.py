@@ -37,14 +37,15 @@ class ConsulConnectionError(ConsulError):
 class ConsulApiError(ConsulError):
     """The agent answered with a status the caller did not accept."""
 
-    def __init__(self, address: str, endpoint: str, status: int, body: str) -> None:
+    def __init__(self, address: str, endpoint: str, status: int, body: str,
+                 hint: str | None = None) -> None:
         self.address = address
         self.endpoint = endpoint
         self.status = status
         self.body = shorten(body)
         super().__init__(
             f"{address}{endpoint} answered HTTP {status}: {self.body or '(empty body)'}. "
-            f"{api_error_hint(status, self.body)}"
+            f"{hint or api_error_hint(status, self.body)}"
         )
 
 

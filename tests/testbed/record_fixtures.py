@@ -9,7 +9,7 @@ replaced by /testbed, and gossip key material (which only the keyring endpoint r
 agent/self shows it as "hidden") by fixed placeholder keys of the same shape.
 
 Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
-(steps: plain, gossip, tls, acl, serf_health, auto_encrypt; all by default)
+(steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api; all by default)
 """
 
 from __future__ import annotations
@@ -66,6 +66,37 @@ class Recorder:
         except urllib.error.HTTPError as exc:
             status, body = exc.code, exc.read().decode()
         return {"status": status, "body": body}
+
+    def send(self, name: str, method: str, path: str, body: Any = None,
+             token: str | None = None) -> tuple[int, Any]:
+        """One request of any method: (status, decoded body)."""
+        request = urllib.request.Request(self.cluster.agents[name].http_addr + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode())
+        if token:
+            request.add_header("X-Consul-Token", token)
+        try:
+            with urllib.request.urlopen(request, timeout=15) as reply:  # noqa: S310 - loopback
+                status, text = reply.status, reply.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode()
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text
+
+    def store(self, label: str, status: int, decoded: Any) -> None:
+        body = json.loads(self.sanitize(json.dumps(decoded)))
+        reply = {"status": status, "text" if isinstance(body, str) else "json": body}
+        path = self.dir / f"{label}.json"
+        path.write_text(json.dumps(reply, indent=1, sort_keys=True) + "\n")
+        print(f"  {path.relative_to(OUT)}: {status}")
+
+    def call(self, label: str, name: str, method: str, path: str, body: Any = None,
+             token: str | None = None) -> Any:
+        """One request, stored as <label>.json; returns the decoded body."""
+        status, decoded = self.send(name, method, path, body, token)
+        self.store(label, status, decoded)
+        return decoded
 
     def record(self, role: str, name: str, endpoints: list[str]) -> None:
         for endpoint in endpoints:
@@ -262,8 +293,94 @@ def auto_encrypt(base: Path) -> None:
         rec.record("client", "client1", ["self", "connect_roots"])
 
 
+def wait_leader(cluster: LocalCluster, timeout: float = 30.0) -> None:
+    """Until server1 answers and names a leader (status endpoints need no token)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if cluster.api("server1", "/v1/status/leader"):
+                time.sleep(2)
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("server1 names no leader")
+        time.sleep(0.5)
+
+
+ACL_PLACEHOLDERS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1, 20)]
+
+
+def acl_api(base: Path) -> None:
+    print("acl-api: the ACL endpoints the modules use, on a server with ACLs (default deny)")
+    cluster = LocalCluster(base / "acl-api", servers=1, clients=0)
+    cluster.prepare()
+    recovery = "00000000-0000-4000-8000-00000000aaaa"
+    cluster.write_fragment("server1", "70-acl.json", {"acl": {
+        "enabled": True, "default_policy": "deny", "enable_token_persistence": True,
+        "tokens": {"agent_master": recovery}}})
+    # not `with cluster`: its health wait reads anonymously, which default deny refuses
+    cluster.start_agent("server1")
+    try:
+        rec = Recorder(cluster, "acl-api")
+        wait_leader(cluster)
+        status, boot = rec.send("server1", "PUT", "/v1/acl/bootstrap")
+        if status != 200:
+            raise RuntimeError(f"bootstrap failed: {status} {boot}")
+        secret = boot["SecretID"]
+        # every secret and accessor of this throwaway cluster becomes a fixed placeholder
+        rec.keys = {secret: ACL_PLACEHOLDERS[0], boot["AccessorID"]: ACL_PLACEHOLDERS[1]}
+        rec.store("bootstrap", status, boot)
+        rec.call("bootstrap-again", "server1", "PUT", "/v1/acl/bootstrap")
+        rec.call("token-self-management", "server1", "GET", "/v1/acl/token/self", token=secret)
+        rec.call("token-self-unknown", "server1", "GET", "/v1/acl/token/self",
+                 token="00000000-0000-4000-8000-00000000ffff")
+        rec.call("token-self-anonymous", "server1", "GET", "/v1/acl/token/self")
+        rec.call("policy-by-name-missing", "server1", "GET", "/v1/acl/policy/name/agents", token=secret)
+        status, policy = rec.send("server1", "PUT", "/v1/acl/policy", token=secret, body={
+            "Name": "agents", "Description": "agents", "Rules": 'node_prefix "" { policy = "write" }'})
+        rec.keys[policy["ID"]] = ACL_PLACEHOLDERS[2]
+        rec.store("policy-create", status, policy)
+        rec.call("policy-update", "server1", "PUT", f"/v1/acl/policy/{policy['ID']}", token=secret, body={
+            "Name": "agents", "Description": "agents", "Rules": 'node_prefix "" { policy = "write" }'})
+        rec.call("policy-by-name", "server1", "GET", "/v1/acl/policy/name/agents", token=secret)
+        rec.call("policy-create-duplicate", "server1", "PUT", "/v1/acl/policy", token=secret, body={
+            "Name": "agents", "Rules": ""})
+        accessor, token_secret = ACL_PLACEHOLDERS[3], ACL_PLACEHOLDERS[4]
+        rec.call("token-missing", "server1", "GET", f"/v1/acl/token/{accessor}", token=secret)
+        rec.call("token-create", "server1", "PUT", "/v1/acl/token", token=secret, body={
+            "AccessorID": accessor, "SecretID": token_secret, "Description": "agent server1",
+            "Policies": [{"Name": "agents"}],
+            "NodeIdentities": [{"NodeName": "server1", "Datacenter": "dc1"}]})
+        rec.call("token-read", "server1", "GET", f"/v1/acl/token/{accessor}", token=secret)
+        rec.call("token-create-duplicate", "server1", "PUT", "/v1/acl/token", token=secret, body={
+            "AccessorID": accessor, "SecretID": token_secret})
+        rec.call("agent-token-anonymous", "server1", "PUT", "/v1/agent/token/agent",
+                 body={"Token": token_secret})
+        rec.call("agent-token-set", "server1", "PUT", "/v1/agent/token/agent",
+                 body={"Token": token_secret}, token=recovery)
+        rec.call("agent-self-recovery", "server1", "GET", "/v1/agent/self", token=recovery)
+        rec.call("kv-anonymous-write", "server1", "PUT", "/v1/kv/probe", body="x")
+        rec.call("intentions-empty", "server1", "GET", "/v1/connect/intentions", token=secret)
+        status, intention = rec.send("server1", "POST", "/v1/connect/intentions", token=secret,
+                                     body={"SourceName": "*", "DestinationName": "*", "Action": "deny",
+                                           "Description": "default deny"})
+        rec.keys[intention["ID"]] = ACL_PLACEHOLDERS[5]
+        rec.store("intention-create", status, intention)
+        rec.call("intentions-one", "server1", "GET", "/v1/connect/intentions", token=secret)
+        rec.call("intention-create-duplicate", "server1", "POST", "/v1/connect/intentions", token=secret,
+                 body={"SourceName": "*", "DestinationName": "*", "Action": "allow"})
+    finally:
+        cluster.stop()
+    # a server without ACLs
+    with LocalCluster(base / "acl-off", servers=1, clients=0) as plain_cluster:
+        wait_leader(plain_cluster)
+        Recorder(plain_cluster, "acl-api").call("bootstrap-acl-disabled", "server1", "PUT",
+                                                "/v1/acl/bootstrap")
+
+
 STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health,
-         "auto_encrypt": auto_encrypt}
+         "auto_encrypt": auto_encrypt, "acl_api": acl_api}
 
 
 def main() -> int:

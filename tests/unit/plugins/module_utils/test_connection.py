@@ -58,3 +58,18 @@ def test_consul_http_ssl_makes_bare_address_https(monkeypatch):
 
 def test_address_brackets_ipv6():
     assert connection_options({"http_addr": "http://[::1]:8500"}).address == "http://[::1]:8500"
+
+
+# python-consul2 warns about legacy endpoints of its own when a client is made
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_agent_recovery_token_goes_to_agent_endpoints_only():
+    from ansible_collections.consulsec.hardening.plugins.module_utils._client import ConsulClient
+
+    client = ConsulClient(connection_options({
+        "http_addr": "http://127.0.0.1:8500", "token": "general", "agent_recovery_token": "recovery"}))
+    assert client.token_for("/v1/agent/self") == "recovery"
+    assert client.token_for("/v1/agent/token/agent") == "recovery"
+    assert client.token_for("/v1/operator/autopilot/health") == "general"
+    assert client.token_for("/v1/acl/token/self") == "general"
+    plain = ConsulClient(connection_options({"http_addr": "http://127.0.0.1:8500", "token": "general"}))
+    assert plain.token_for("/v1/agent/self") == "general"

@@ -13,7 +13,7 @@ from ._agent_state import agent_record
 from ._client import ConsulClient
 from ._errors import ConsulError
 
-GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots")
+GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots", "services")
 ENDPOINTS = {
     "self": "/v1/agent/self",
     "members": "/v1/agent/members",
@@ -25,6 +25,8 @@ ENDPOINTS = {
     "serf_health": "/v1/health/state/any",
     # the Connect CA's roots, which sign the HTTPS certificate of an auto_encrypt client
     "connect_roots": "/v1/agent/connect/ca/roots",
+    # the services registered on this agent (as far as the token may read them)
+    "services": "/v1/agent/services",
 }
 PARAMS = {"serf_health": {"filter": 'CheckID == "serfHealth"'}}
 

@@ -196,6 +196,14 @@ def parse_connect_roots(roots: dict[str, Any] | None) -> list[dict[str, Any]] | 
             for root in roots.get("Roots") or [] if isinstance(root, dict) and root.get("RootCert")]
 
 
+def parse_services(services: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """/v1/agent/services: each local service's ID and name, sorted by ID."""
+    if not isinstance(services, dict):
+        return None
+    return sorted(({"id": service_id, "name": (service or {}).get("Service", service_id)}
+                   for service_id, service in services.items()), key=lambda s: s["id"])
+
+
 def parse_autopilot(health: dict[str, Any] | None) -> dict[str, Any] | None:
     """/v1/operator/autopilot/health (200 when healthy, 429 with the same body when not)."""
     if not isinstance(health, dict):
@@ -285,7 +293,8 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
                  raft: dict[str, Any] | None = None,
                  keyring: list[dict[str, Any]] | None = None,
                  serf_health: list[dict[str, Any]] | None = None,
-                 connect_roots: dict[str, Any] | None = None) -> dict[str, Any]:
+                 connect_roots: dict[str, Any] | None = None,
+                 services: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything about one agent in one normalized record."""
     record = parse_self(agent_self)
     parsed_members = parse_members(members)
@@ -299,4 +308,5 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
     record["keyring"] = parse_keyring(keyring)
     record["serf_health"] = parse_serf_health(serf_health)
     record["connect_roots"] = parse_connect_roots(connect_roots)
+    record["services"] = parse_services(services)
     return record

@@ -38,3 +38,10 @@ def write_atomic(path: str, data: bytes, mode: int) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def create_exclusive(path: str, data: bytes, mode: int = 0o600) -> None:
+    """Create ``path`` with ``mode``, failing if it exists: a kept secret is never replaced."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)

@@ -34,12 +34,13 @@ options:
         encryption it is an error kept in RV(agent.errors). C(serf_health) is the servers'
         view of every member (each node's C(serfHealth) check status in the catalog).
         C(connect_roots) are the Connect CA's root certificates (public), which sign the
-        HTTPS certificate of a client agent with C(auto_encrypt).
+        HTTPS certificate of a client agent with C(auto_encrypt). C(services) are the
+        services registered on this agent (those the token may read).
       - An error in an optional part does not fail the module; it is reported in
         RV(agent.errors) and the part is V(null).
     type: list
     elements: str
-    choices: [autopilot, raft, keyring, serf_health, connect_roots]
+    choices: [autopilot, raft, keyring, serf_health, connect_roots, services]
     default: [autopilot, raft]
 notes:
   - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
@@ -132,6 +133,11 @@ agent:
     connect_roots:
       description: The Connect CA's roots, each with C(id), C(name), C(active), C(pem) and
         C(not_after); V(null) when not gathered.
+      type: list
+      elements: dict
+    services:
+      description: The services registered on this agent, each with C(id) and C(name);
+        V(null) when not gathered.
       type: list
       elements: dict
     keyring:

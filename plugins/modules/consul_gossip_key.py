@@ -109,19 +109,13 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state i
     key_fingerprint as fingerprint,
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._files import create_exclusive
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import run_local
 from ansible_collections.consulsec.hardening.plugins.module_utils._gossip_key import (
     check_key,
     generate_key,
     keyring_file_verdict,
 )
-
-
-def write_new(path: str, key: str) -> None:
-    """Create the file exclusively with mode 0600: never replaces an existing one."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key + "\n")
 
 
 def read_keyring_file(path: str) -> list | None:
@@ -172,7 +166,7 @@ def key_result(module: AnsibleModule) -> dict:
             raise ConsulInputError(f"the directory of {path} does not exist")
         changed = True
         if not module.check_mode:
-            write_new(path, key)
+            create_exclusive(path, (key + "\n").encode())
     return {"changed": changed, "key": key, "fingerprint": fingerprint(key), "source": source}
 
 

@@ -159,3 +159,33 @@ def test_an_agent_takes_its_token_and_its_anti_entropy_works(acl_cluster, manage
     anonymous = run_module("consul_agent_token", {k: v for k, v in args.items()
                                                   if k not in ("agent_recovery_token", "data_dir")})
     assert anonymous["failed"] and "403" in anonymous["msg"]
+
+
+def test_a_secret_is_made_once_and_kept(tmp_path):
+    path = tmp_path / "agent.token"
+    made, output = run_module_output("consul_acl_secret", {"path": str(path)})
+    assert made["changed"] and made["source"] == "generated"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_text().strip() == made["secret"]
+    again = run_module("consul_acl_secret", {"path": str(path)})
+    assert (again["changed"], again["secret"]) == (False, made["secret"])
+    other = run_module("consul_acl_secret", {"path": str(path), "secret": str(uuid.uuid4())})
+    assert other["failed"] and "keeps another secret" in other["msg"]
+    assert not run_module("consul_acl_secret", {"path": str(tmp_path / "x"), "secret": "nope"}).get("secret")
+
+
+def test_intentions_default_deny_and_an_allow(acl_cluster, management):
+    _file, secret, _result, _output = management
+    api = {"http_addr": acl_cluster.agents["server1"].http_addr, "token": secret}
+    deny = {**api, "source": "*", "destination": "*", "action": "deny", "description": "default deny"}
+    assert run_module("consul_intention", deny, check=True)["changes"] == ["created"]
+    assert run_module("consul_intention", deny)["changes"] == ["created"]
+    assert run_module("consul_intention", deny)["changed"] is False
+    allow = {**api, "source": "web", "destination": "db", "action": "allow"}
+    assert run_module("consul_intention", allow)["intention"]["action"] == "allow"
+    assert run_module("consul_intention", dict(allow, action="deny"))["changes"] == ["action"]
+    listed = call(acl_cluster, "server1", "/v1/connect/intentions", secret)[1]
+    assert sorted((i["SourceName"], i["DestinationName"], i["Action"]) for i in listed) == [
+        ("*", "*", "deny"), ("web", "db", "deny")]
+    assert run_module("consul_intention", dict(allow, state="absent"))["changed"]
+    # anonymous callers may not write intentions under default deny
+    assert run_module("consul_intention", {k: v for k, v in allow.items() if k != "token"})["failed"]

@@ -157,6 +157,38 @@ def test_an_auto_encrypt_client_reaches_the_servers_with_its_signed_certificate(
     assert found[0]["Node"] == "client2"
 
 
+def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
+    """The ACL playbook on the cluster the TLS roll left: HTTPS only, client certificates
+    required, client2 on auto_encrypt (CA bundle, no certificate). Runs last on it."""
+    cluster, pki, _first, _second, _pids = rolled
+    per_host = {}
+    for name, agent in cluster.agents.items():
+        tls_dir = agent.config_dir / "tls"
+        per_host[name] = {"consul_http_addr": f"https://{agent.address}:8501",
+                          "consul_cacert": str(tls_dir / "consul-agent-ca.pem")}
+        if AUTO_ENCRYPT.get(name) and name not in SERVERS:
+            per_host[name]["consul_cacert"] = str(tls_dir / "api-ca-bundle.pem")
+        else:
+            per_host[name].update(consul_client_cert=str(tls_dir / "agent.pem"),
+                                  consul_client_key=str(tls_dir / "agent-key.pem"))
+    secrets = tmp_path / "acl"
+    acl = run_playbook("acl", cluster.write_inventory(tmp_path / "inventory.json", per_host=per_host),
+                       acl_secrets_dir=str(secrets))
+    (tmp_path / "acl.log").write_text(acl.stdout + acl.stderr)
+    assert acl.returncode == 0, acl.stdout[-4000:] + acl.stderr[-2000:]
+    recovery = (secrets / "agent-recovery.token").read_text().strip()
+    for name in ALL:
+        context = ssl.create_default_context(cafile=per_host[name]["consul_cacert"])
+        if "consul_client_cert" in per_host[name]:
+            context.load_cert_chain(per_host[name]["consul_client_cert"], per_host[name]["consul_client_key"])
+        request = urllib.request.Request(per_host[name]["consul_http_addr"] + "/v1/agent/self",
+                                         headers={"X-Consul-Token": recovery})
+        with urllib.request.urlopen(request, context=context, timeout=5) as reply:  # noqa: S310
+            config = json.loads(reply.read())["DebugConfig"]
+        assert (config["ACLsEnabled"], config["ACLDefaultPolicy"], config["VerifyIncomingRPC"]) \
+            == (True, "deny", True), name
+
+
 def module(name: str, args: dict) -> None:
     subprocess.run(["ansible", "localhost", "-m", f"consulsec.hardening.{name}",  # noqa: S603,S607
                     "-a", json.dumps(args)], check=True, capture_output=True)

@@ -360,6 +360,11 @@ def acl_api(base: Path) -> None:
         rec.call("agent-token-set", "server1", "PUT", "/v1/agent/token/agent",
                  body={"Token": token_secret}, token=recovery)
         rec.call("agent-self-recovery", "server1", "GET", "/v1/agent/self", token=recovery)
+        rec.call("service-register", "server1", "PUT", "/v1/agent/service/register", token=secret,
+                 body={"ID": "web-1", "Name": "web", "Port": 80})
+        rec.call("agent-services", "server1", "GET", "/v1/agent/services", token=secret)
+        # the recovery token may read the agent, not its services: it sees none
+        rec.call("agent-services-recovery", "server1", "GET", "/v1/agent/services", token=recovery)
         rec.call("kv-anonymous-write", "server1", "PUT", "/v1/kv/probe", body="x")
         rec.call("intentions-empty", "server1", "GET", "/v1/connect/intentions", token=secret)
         status, intention = rec.send("server1", "POST", "/v1/connect/intentions", token=secret,

@@ -84,3 +84,12 @@ def test_the_default_deny_intention_is_found_and_compared():
     assert acl.intention_changes(found, acl.intention_body("*", "*", "allow", "default deny")) == ["action"]
     with pytest.raises(ConsulInputError, match="use allow or deny"):
         acl.intention_body("web", "db", "permit")
+
+
+def test_an_agents_services_are_read_with_a_token_that_may_read_them():
+    from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import parse_services
+
+    assert parse_services(reply("agent-services")[0]) == [{"id": "web-1", "name": "web"}]
+    # the agent recovery token reads the agent, not its services
+    assert parse_services(reply("agent-services-recovery")[0]) == []
+    assert parse_services(None) is None

@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# Copyright: consulsec.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_intention
+short_description: Keep one service mesh intention, including the default-deny C(* -> *)
+version_added: 0.3.0
+description:
+  - Keeps the intention from O(source) to O(destination) (service names, C(*) for all)
+    with the given action, description and meta, found by its source and destination.
+  - The default deny (O(source=*), O(destination=*), O(action=deny)) is refused while the
+    agent asked does not run ACLs with C(default_policy=deny), unless
+    O(allow_without_acl_deny), because Consul's mesh checklist calls a default-deny intention
+    meaningless while anyone may edit intentions.
+author:
+  - consulsec.hardening developers (@consulsec)
+extends_documentation_fragment:
+  - consulsec.hardening.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change; sends no write.
+  diff_mode:
+    support: full
+    description: Shows the intention before and after.
+  idempotent:
+    support: full
+    description: An intention as given is left alone.
+options:
+  source:
+    description: The source service's name, or C(*).
+    type: str
+    required: true
+  destination:
+    description: The destination service's name, or C(*).
+    type: str
+    required: true
+  action:
+    description: Allow or deny. Required with O(state=present).
+    type: str
+    choices: [allow, deny]
+  description:
+    description: The intention's description.
+    type: str
+    default: ""
+  meta:
+    description: Meta data (string values).
+    type: dict
+    default: {}
+  state:
+    description: Whether the intention exists.
+    type: str
+    choices: [present, absent]
+    default: present
+  allow_without_acl_deny:
+    description: Write the default deny even where ACLs do not deny by default.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Deny every connection not allowed explicitly
+  consulsec.hardening.consul_intention:
+    source: "*"
+    destination: "*"
+    action: deny
+    description: default deny
+    token: "{{ management_token }}"
+
+- name: Let web talk to db
+  consulsec.hardening.consul_intention:
+    source: web
+    destination: db
+    action: allow
+    token: "{{ management_token }}"
+"""
+
+RETURN = r"""
+intention:
+  description: The intention now (C(id), C(source), C(destination), C(action),
+    C(description), C(meta)); V(null) when absent.
+  returned: success
+  type: dict
+changes:
+  description: The fields that changed.
+  returned: success
+  type: list
+  elements: str
+"""
+
+from ansible_collections.consulsec.hardening.plugins.module_utils._acl import (
+    find_intention,
+    intention_body,
+    intention_changes,
+)
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import parse_security
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
+
+INTENTIONS = "/v1/connect/intentions"
+
+
+def shown(intention: dict | None) -> dict | None:
+    if not intention:
+        return None
+    return {"id": intention.get("ID"), "source": intention.get("SourceName"),
+            "destination": intention.get("DestinationName"), "action": intention.get("Action"),
+            "description": intention.get("Description", ""), "meta": intention.get("Meta") or {}}
+
+
+def refuse_default_deny_without_acls(client) -> None:
+    security = parse_security(client.get("/v1/agent/self"))
+    if not (security.get("acl_enabled") and security.get("acl_default_policy") == "deny"):
+        raise ConsulInputError(
+            "a default-deny intention (* -> * deny) is meaningless while anyone may edit "
+            f"intentions, and this agent runs ACLs enabled={security.get('acl_enabled')} with "
+            f"default_policy={security.get('acl_default_policy')}: turn ACLs to default deny first "
+            "(role consulsec.hardening.acl), or set allow_without_acl_deny")
+
+
+def run(module: ConsulModule) -> dict:
+    params = module.params
+    client = module.client()
+    present = find_intention(client.get(INTENTIONS), params["source"], params["destination"])
+    if params["state"] == "absent":
+        if present and not module.check_mode:
+            client.request("delete", f"{INTENTIONS}/{present['ID']}")
+        return {"changed": present is not None, "changes": ["removed"] if present else [],
+                "intention": None, "diff": {"before": shown(present) or {}, "after": {}}}
+    if not params["action"]:
+        raise ConsulInputError("action is required with state=present")
+    wanted = intention_body(params["source"], params["destination"], params["action"],
+                            params["description"], params["meta"])
+    default_deny = (params["source"], params["destination"], params["action"]) == ("*", "*", "deny")
+    if default_deny and not params["allow_without_acl_deny"]:
+        refuse_default_deny_without_acls(client)
+    changes = intention_changes(present, wanted) if present else ["created"]
+    after = dict(present or {}, **wanted)
+    if changes and not module.check_mode:
+        if present:
+            client.request("put", f"{INTENTIONS}/{present['ID']}", data=dict(wanted, ID=present["ID"]))
+        else:
+            after["ID"] = client.request("post", INTENTIONS, data=wanted)[1].get("ID")
+    return {"changed": bool(changes), "changes": changes, "intention": shown(after),
+            "diff": {"before": shown(present) or {}, "after": shown(after) or {}}}
+
+
+def main() -> None:
+    module = ConsulModule(
+        argument_spec={
+            "source": {"type": "str", "required": True},
+            "destination": {"type": "str", "required": True},
+            "action": {"type": "str", "choices": ["allow", "deny"]},
+            "description": {"type": "str", "default": ""},
+            "meta": {"type": "dict", "default": {}},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "allow_without_acl_deny": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""playbooks/acl.yml on real local agents (detached processes, restarted by Ansible through
+tests/testbed/agentctl.sh): from Consul's defaults to ACLs with default deny, with a
+service registered on a client; checked with plain urllib, the agents' logs and the
+secrets the role kept; a second run that mints and restarts nothing; a run whose
+management secret does not match stopped before any change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from conftest import run_playbook
+from local_cluster import DetachedCluster
+
+ALL = ["server1", "server2", "server3", "client1", "client2"]
+DNS_RULES = 'node_prefix "" { policy = "read" }\nservice_prefix "" { policy = "read" }\n'
+
+
+def call(cluster: DetachedCluster, name: str, path: str, token: str | None = None,
+         method: str = "GET", body: object = None) -> tuple[int, object]:
+    request = urllib.request.Request(cluster.agents[name].http_addr + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+    if token:
+        request.add_header("X-Consul-Token", token)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310 - loopback
+            status, text = reply.status, reply.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, exc.read().decode()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def secret(secrets, name: str) -> str:
+    return (secrets / name).read_text().strip()
+
+
+def since_last_start(cluster: DetachedCluster, name: str) -> str:
+    log = cluster.agents[name].log_path.read_text()
+    return log[log.rfind("Consul agent running!"):]
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory):
+    base = tmp_path_factory.mktemp("acl-roll")
+    cluster = DetachedCluster(base / "cluster", first_host=91)
+    cluster.start(timeout=90)
+    client = cluster.agents["client1"]
+    registered = call(cluster, "client1", "/v1/agent/service/register", method="PUT", body={
+        "Name": "web", "Port": 8500,
+        "Check": {"TCP": f"{client.address}:8500", "Interval": "2s"}})
+    assert registered[0] == 200
+    secrets = base / "secrets"
+    inv = cluster.write_inventory(base / "inventory.json")
+    first = run_playbook("acl", inv, acl_secrets_dir=str(secrets), acl_anonymous_rules=DNS_RULES)
+    (base / "first.log").write_text(first.stdout + first.stderr)
+    pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+    management = secret(secrets, "management.token")
+    tokens_before = call(cluster, "server1", "/v1/acl/tokens", management)[1]
+    second = run_playbook("acl", inv, acl_secrets_dir=str(secrets), acl_anonymous_rules=DNS_RULES)
+    (base / "second.log").write_text(second.stdout + second.stderr)
+    yield cluster, secrets, first, second, pids, tokens_before, inv, base
+    cluster.stop()
+
+
+def test_the_roll_ends_in_default_deny_with_every_agent_healthy(rolled):
+    cluster, secrets, first, _second, _pids, _tokens, _inv, _base = rolled
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    recovery = secret(secrets, "agent-recovery.token")
+    for name in ALL:
+        status, agent = call(cluster, name, "/v1/agent/self", recovery)
+        assert status == 200, name
+        config = agent["DebugConfig"]
+        assert (config["ACLsEnabled"], config["ACLDefaultPolicy"], config["ACLEnableTokenPersistence"]) \
+            == (True, "deny", True), name
+    observer = secret(secrets, "observer.token")
+    health = call(cluster, "server1", "/v1/health/state/any?filter=CheckID%20%3D%3D%20%22serfHealth%22", observer)[1]
+    assert sorted(c["Node"] for c in health if c["Status"] == "passing") == sorted(ALL)
+
+
+def test_anonymous_callers_read_only_what_was_allowed(rolled):
+    cluster, _secrets, _first, _second, _pids, _tokens, _inv, _base = rolled
+    assert call(cluster, "client2", "/v1/catalog/service/web")[0] == 200
+    assert call(cluster, "client2", "/v1/kv/anything", method="PUT", body="x")[0] == 403
+    assert call(cluster, "client2", "/v1/kv/anything")[0] == 403
+    assert call(cluster, "server1", "/v1/acl/tokens")[0] == 403
+    assert call(cluster, "client1", "/v1/agent/self")[0] == 403
+
+
+def test_the_service_stays_registered_and_every_agent_syncs_with_its_token(rolled):
+    cluster, secrets, _first, _second, _pids, _tokens, _inv, _base = rolled
+    management = secret(secrets, "management.token")
+    deadline = time.monotonic() + 30
+    while True:
+        checks = call(cluster, "server1", "/v1/health/service/web", management)[1]
+        if checks and all(c["Status"] == "passing" for c in checks[0]["Checks"]):
+            break
+        assert time.monotonic() < deadline, checks
+        time.sleep(1)
+    assert checks[0]["Node"]["Node"] == "client1"
+    # anti-entropy ran with each agent's token since its last restart (in deny mode)
+    time.sleep(5)
+    for name in ALL:
+        log = since_last_start(cluster, name)
+        assert "blocked by ACLs" not in log, (name, [line for line in log.splitlines() if "blocked" in line])
+        assert "Synced node info" in log, name
+
+
+def test_the_management_token_works_and_no_secret_was_shown(rolled):
+    cluster, secrets, first, second, _pids, _tokens, _inv, _base = rolled
+    management = secret(secrets, "management.token")
+    status, me = call(cluster, "server1", "/v1/acl/token/self", management)
+    assert status == 200 and [p["Name"] for p in me["Policies"]] == ["global-management"]
+    output = first.stdout + first.stderr + second.stdout + second.stderr
+    for path in secrets.iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path
+        assert path.read_text().strip() not in output, path.name
+
+
+def test_a_second_run_mints_nothing_and_restarts_nothing(rolled):
+    cluster, secrets, _first, second, pids, tokens_before, _inv, _base = rolled
+    assert second.returncode == 0, second.stdout[-4000:]
+    recap = second.stdout[second.stdout.rfind("PLAY RECAP"):]
+    assert "changed=0" in recap and "changed=1" not in recap, recap
+    assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
+    tokens_after = call(cluster, "server1", "/v1/acl/tokens", secret(secrets, "management.token"))[1]
+    assert sorted(t["AccessorID"] for t in tokens_after) == sorted(t["AccessorID"] for t in tokens_before)
+
+
+def test_a_management_secret_that_does_not_match_stops_the_run(rolled):
+    cluster, secrets, _first, _second, pids, _tokens, inv, base = rolled
+    other = base / "other-secrets"
+    shutil.copytree(secrets, other)
+    (other / "management.token").write_text(str(uuid.uuid4()) + "\n")
+    refused = run_playbook("acl", inv, acl_secrets_dir=str(other))
+    assert refused.returncode != 0
+    assert "bootstrapped already, but the held secret is not a token the servers know" in refused.stdout
+    assert "acl-bootstrap-reset" in refused.stdout
+    assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids

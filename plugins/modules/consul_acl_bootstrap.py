@@ -31,7 +31,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports whether it would bootstrap; writes nothing, sends no write.
+    description: Reports whether it would bootstrap (also while ACLs are still off); writes
+      nothing, sends no write.
   diff_mode:
     support: none
     description: Secrets never go into a diff.
@@ -132,6 +133,9 @@ def run(module: ConsulModule) -> dict:
     secret, generated = held_secret(module)
     status, reply = token_self(client, token=secret)
     if status == 401:
+        if module.check_mode:  # e.g. a check run of a role that turns ACLs on first
+            return {"changed": True, "bootstrapped_now": True,
+                    "msg": "ACLs are off: would bootstrap once they are on"}
         raise ConsulApiError(client.address, "/v1/acl/token/self", status, str(reply), ACL_DISABLED_HINT)
     if status == 200:
         if not is_management(reply):

@@ -82,7 +82,8 @@ def run(module: AnsibleModule) -> dict:
             raise ConsulInputError(f"{path} keeps another secret than the one given: a secret is "
                                    "kept once made; give the same one, or move the file away")
         return {"changed": False, "secret": secret, "source": "file"}
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+    # in check mode the directory may be one an earlier task would have made
+    if not module.check_mode and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
         raise ConsulInputError(f"the directory of {path} does not exist")
     secret, source = (given, "given") if given is not None else (str(uuid.uuid4()), "generated")
     if not module.check_mode:

@@ -3,17 +3,14 @@ and an agent recovery token, as the ACL role's first stage leaves them."""
 
 from __future__ import annotations
 
-import json
 import stat
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
 from conftest import run_module, run_module_output
-from local_cluster import LocalCluster
+from local_cluster import LocalCluster, http_call
 
 RECOVERY = "00000000-0000-4000-8000-00000000aaaa"
 ACL = {"acl": {"enabled": True, "default_policy": "deny", "enable_token_persistence": True,
@@ -22,22 +19,16 @@ ACL = {"acl": {"enabled": True, "default_policy": "deny", "enable_token_persiste
 
 def call(cluster: LocalCluster, name: str, path: str, token: str | None = None,
          method: str = "GET", body: object = None) -> tuple[int, object]:
-    request = urllib.request.Request(cluster.agents[name].http_addr + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode())
-    if token:
-        request.add_header("X-Consul-Token", token)
+    return http_call(cluster.agents[name].http_addr + path, token, method, body, timeout=5)
+
+
+def up(cluster: LocalCluster) -> bool:
+    """A leader, and the client answering its recovery token."""
     try:
-        with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310 - loopback
-            text = reply.read().decode()
-            status = reply.status
-    except urllib.error.HTTPError as exc:
-        status, text = exc.code, exc.read().decode()
-    except urllib.error.URLError:  # not listening yet
-        return 0, None
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
+        return call(cluster, "server1", "/v1/status/leader")[1] not in ("", None) and \
+            call(cluster, "client1", "/v1/agent/members", RECOVERY)[0] == 200
+    except OSError:  # not listening yet
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +43,7 @@ def acl_cluster(tmp_path_factory):
         for name in cluster.agents:
             cluster.start_agent(name)
         deadline = time.monotonic() + 60
-        while call(cluster, "server1", "/v1/status/leader")[1] in ("", None) or \
-                call(cluster, "client1", "/v1/agent/members", RECOVERY)[0] != 200:
+        while not up(cluster):
             assert time.monotonic() < deadline, "the ACL cluster never came up"
             time.sleep(0.5)
         yield cluster

@@ -6,17 +6,14 @@ management secret does not match stopped before any change."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
 from conftest import run_playbook
-from local_cluster import DetachedCluster
+from local_cluster import DetachedCluster, http_call
 
 ALL = ["server1", "server2", "server3", "client1", "client2"]
 DNS_RULES = 'node_prefix "" { policy = "read" }\nservice_prefix "" { policy = "read" }\n'
@@ -24,19 +21,7 @@ DNS_RULES = 'node_prefix "" { policy = "read" }\nservice_prefix "" { policy = "r
 
 def call(cluster: DetachedCluster, name: str, path: str, token: str | None = None,
          method: str = "GET", body: object = None) -> tuple[int, object]:
-    request = urllib.request.Request(cluster.agents[name].http_addr + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode())
-    if token:
-        request.add_header("X-Consul-Token", token)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310 - loopback
-            status, text = reply.status, reply.read().decode()
-    except urllib.error.HTTPError as exc:
-        status, text = exc.code, exc.read().decode()
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
+    return http_call(cluster.agents[name].http_addr + path, token, method, body, timeout=5)
 
 
 def secret(secrets, name: str) -> str:

@@ -43,6 +43,26 @@ def address_in_use(address: str, port: int) -> bool:
         return probe.connect_ex((address, port)) == 0
 
 
+def http_call(url: str, token: str | None = None, method: str = "GET", body: Any = None,
+              timeout: float = 15.0) -> tuple[int, Any]:
+    """One request to an agent's API: (status, decoded JSON or text), error statuses
+    included; a token goes in the X-Consul-Token header. Raises OSError when nothing
+    answers."""
+    request = urllib.request.Request(url, method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+    if token:
+        request.add_header("X-Consul-Token", token)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 - loopback
+            status, text = reply.status, reply.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, exc.read().decode()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
 @dataclass
 class Agent:
     name: str

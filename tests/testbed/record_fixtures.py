@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_cluster import LocalCluster  # noqa: E402
+from local_cluster import LocalCluster, http_call  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "consul-1.8.7"
 ENDPOINTS = {
@@ -70,19 +70,7 @@ class Recorder:
     def send(self, name: str, method: str, path: str, body: Any = None,
              token: str | None = None) -> tuple[int, Any]:
         """One request of any method: (status, decoded body)."""
-        request = urllib.request.Request(self.cluster.agents[name].http_addr + path, method=method,
-                                         data=None if body is None else json.dumps(body).encode())
-        if token:
-            request.add_header("X-Consul-Token", token)
-        try:
-            with urllib.request.urlopen(request, timeout=15) as reply:  # noqa: S310 - loopback
-                status, text = reply.status, reply.read().decode()
-        except urllib.error.HTTPError as exc:
-            status, text = exc.code, exc.read().decode()
-        try:
-            return status, json.loads(text)
-        except ValueError:
-            return status, text
+        return http_call(self.cluster.agents[name].http_addr + path, token, method, body)
 
     def store(self, label: str, status: int, decoded: Any) -> None:
         body = json.loads(self.sanitize(json.dumps(decoded)))

@@ -164,3 +164,15 @@ def intention_changes(present: dict[str, Any], wanted: dict[str, Any]) -> list[s
         if (present.get(key) or type(wanted[key])()) != wanted[key]:
             changes.append(name)
     return changes
+
+
+def default_deny_refusal(security: dict[str, Any]) -> str | None:
+    """Why a default-deny intention (* -> * deny) must not be written on an agent with this
+    security state (consul_agent_info's ``security``), or None: the mesh checklist calls it
+    meaningless while anyone may edit intentions, i.e. before ACLs deny by default."""
+    if security.get("acl_enabled") and security.get("acl_default_policy") == "deny":
+        return None
+    return ("a default-deny intention (* -> * deny) is meaningless while anyone may edit "
+            f"intentions, and this agent runs ACLs enabled={security.get('acl_enabled')} with "
+            f"default_policy={security.get('acl_default_policy')}: turn ACLs to default deny "
+            "first (role consulsec.hardening.acl), or set allow_without_acl_deny")

@@ -92,6 +92,7 @@ changes:
 """
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._acl import (
+    default_deny_refusal,
     find_intention,
     intention_body,
     intention_changes,
@@ -111,16 +112,6 @@ def shown(intention: dict | None) -> dict | None:
             "description": intention.get("Description", ""), "meta": intention.get("Meta") or {}}
 
 
-def refuse_default_deny_without_acls(client) -> None:
-    security = parse_security(client.get("/v1/agent/self"))
-    if not (security.get("acl_enabled") and security.get("acl_default_policy") == "deny"):
-        raise ConsulInputError(
-            "a default-deny intention (* -> * deny) is meaningless while anyone may edit "
-            f"intentions, and this agent runs ACLs enabled={security.get('acl_enabled')} with "
-            f"default_policy={security.get('acl_default_policy')}: turn ACLs to default deny first "
-            "(role consulsec.hardening.acl), or set allow_without_acl_deny")
-
-
 def run(module: ConsulModule) -> dict:
     params = module.params
     client = module.client()
@@ -136,7 +127,9 @@ def run(module: ConsulModule) -> dict:
                             params["description"], params["meta"])
     default_deny = (params["source"], params["destination"], params["action"]) == ("*", "*", "deny")
     if default_deny and not params["allow_without_acl_deny"]:
-        refuse_default_deny_without_acls(client)
+        refusal = default_deny_refusal(parse_security(client.get("/v1/agent/self")))
+        if refusal:
+            raise ConsulInputError(refusal)
     changes = intention_changes(present, wanted) if present else ["created"]
     after = dict(present or {}, **wanted)
     if changes and not module.check_mode:

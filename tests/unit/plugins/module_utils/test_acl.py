@@ -93,3 +93,11 @@ def test_an_agents_services_are_read_with_a_token_that_may_read_them():
     # the agent recovery token reads the agent, not its services
     assert parse_services(reply("agent-services-recovery")[0]) == []
     assert parse_services(None) is None
+
+
+def test_the_default_deny_intention_waits_for_acls_that_deny():
+    from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import parse_security
+
+    assert "meaningless while anyone may edit" in acl.default_deny_refusal(
+        parse_security(load_reply("plain/leader-self")["json"]))
+    assert acl.default_deny_refusal(parse_security(reply("agent-self-recovery")[0])) is None

@@ -185,8 +185,9 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
                                          headers={"X-Consul-Token": recovery})
         with urllib.request.urlopen(request, context=context, timeout=5) as reply:  # noqa: S310
             config = json.loads(reply.read())["DebugConfig"]
-        assert (config["ACLsEnabled"], config["ACLDefaultPolicy"], config["VerifyIncomingRPC"]) \
-            == (True, "deny", True), name
+        # servers verify all incoming connections, the auto_encrypt client RPC only
+        assert (config["ACLsEnabled"], config["ACLDefaultPolicy"],
+                config["VerifyIncoming"] or config["VerifyIncomingRPC"]) == (True, "deny", True), name
 
 
 def module(name: str, args: dict) -> None:

@@ -8,12 +8,15 @@ Private module_utils: may change in any release.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from ._agent_state import agent_record
+from ._catalog_sync import judge_catalog_sync
 from ._client import ConsulClient
 from ._errors import ConsulError
 
-GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots", "services")
+GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots", "services",
+                  "catalog_sync")
 ENDPOINTS = {
     "self": "/v1/agent/self",
     "members": "/v1/agent/members",
@@ -29,6 +32,25 @@ ENDPOINTS = {
     "services": "/v1/agent/services",
 }
 PARAMS = {"serf_health": {"filter": 'CheckID == "serfHealth"'}}
+# what the agent holds, what the catalog holds of its node, and the agent's ACL-blocked counters
+SYNC_ENDPOINTS = {
+    "services": "/v1/agent/services",
+    "checks": "/v1/agent/checks",
+    "catalog_node": "/v1/catalog/node/{node}",
+    "health_node": "/v1/health/node/{node}",
+    "metrics": "/v1/agent/metrics",
+}
+
+
+def gather_catalog_sync(client: ConsulClient, agent_self: dict[str, Any]) -> dict[str, Any]:
+    """Read what catalog_sync judges: the agent's own state and its node in the catalog."""
+    node = quote((agent_self.get("Config") or {}).get("NodeName") or "", safe="")
+    # the services and checks with the connection's token: the agent recovery token, which
+    # the agent's other endpoints get, may read no service and answers an empty list
+    replies = {key: client.get(path.format(node=node),
+                               token=client.options.token if key in ("services", "checks") else None)
+               for key, path in SYNC_ENDPOINTS.items()}
+    return judge_catalog_sync(agent_self, **replies)
 
 
 def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
@@ -49,6 +71,8 @@ def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ())
         if part == "keyring" and not is_server:
             errors[part] = "not gathered: keyring operations must run against a server"
             continue
+        if part == "catalog_sync":
+            continue
         # autopilot answers 429 with the same body when the cluster is not healthy
         accept = (200, 429) if part == "autopilot" else (200,)
         try:
@@ -56,6 +80,12 @@ def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ())
         except ConsulError as exc:
             errors[part] = str(exc)
     record = agent_record(agent_self, members, leader, **optional)
+    if "catalog_sync" in gather:
+        try:
+            record["catalog_sync"] = gather_catalog_sync(client, agent_self)
+        except ConsulError as exc:
+            errors["catalog_sync"] = str(exc)
+            record["catalog_sync"] = None
     record["api_address"] = client.address
     record["errors"] = errors
     return record

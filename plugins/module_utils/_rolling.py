@@ -48,20 +48,24 @@ def agent_phase(security: dict[str, Any], phases: list[dict[str, Any]]) -> int:
     return 0
 
 
-def restart_order(agents: list[dict[str, Any]], client_batch_size: int = 1) -> list[list[str]]:
+def restart_order(agents: list[dict[str, Any]], client_batch_size: int = 1,
+                  servers_first: bool = False) -> list[list[str]]:
     """Batches in the order they restart: clients in batches, servers one by one (followers
-    by name), the leader last. ``agents``: dicts with name, server, is_leader."""
+    by name, the leader last of them); the clients first unless ``servers_first``.
+    ``agents``: dicts with name, server, is_leader."""
     size = max(1, int(client_batch_size))
     clients = sorted(a["name"] for a in agents if not a["server"])
     followers = sorted(a["name"] for a in agents if a["server"] and not a["is_leader"])
     leaders = sorted(a["name"] for a in agents if a["server"] and a["is_leader"])
-    batches = [clients[i:i + size] for i in range(0, len(clients), size)]
-    batches += [[name] for name in followers + leaders]
-    return batches
+    client_batches = [clients[i:i + size] for i in range(0, len(clients), size)]
+    server_batches = [[name] for name in followers + leaders]
+    if servers_first:
+        return server_batches + client_batches
+    return client_batches + server_batches
 
 
 def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase: int,
-               client_batch_size: int = 1) -> dict[str, Any]:
+               client_batch_size: int = 1, servers_first: bool = False) -> dict[str, Any]:
     """Which agents still need ``phase`` (1-based), in restart order, or why none may start.
 
     ``agents``: one dict per agent with name, server, is_leader and security (the
@@ -87,7 +91,7 @@ def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase
     todo = [a for a in agents if at[a["name"]] < phase]
     return {
         "phase": phase,
-        "batches": restart_order(todo, client_batch_size),
+        "batches": restart_order(todo, client_batch_size, servers_first),
         "todo": sorted(a["name"] for a in todo),
         "done": sorted(name for name, p in at.items() if p >= phase),
         "at": at,

@@ -18,12 +18,14 @@ from ._agent_state import SECURITY_KEYS
 from ._errors import ConsulInputError
 
 CONDITION_KEYS = ("members_alive", "cluster_members_alive", "min_alive_members", "leader", "autopilot_healthy",
-                  "min_failure_tolerance", "voters", "security")
+                  "min_failure_tolerance", "voters", "security", "catalog_in_sync")
 
 
 def validate_conditions(conditions: dict[str, Any]) -> dict[str, Any]:
     """Drop unset conditions and refuse unknown security keys before any waiting."""
     active = {k: v for k, v in conditions.items() if k in CONDITION_KEYS and v not in (None, [], {})}
+    if not active.get("catalog_in_sync", True):
+        del active["catalog_in_sync"]  # false asks for nothing: "out of sync" is no goal
     unknown = sorted(set(active.get("security") or {}) - set(SECURITY_KEYS))
     if unknown:
         raise ConsulInputError(
@@ -44,11 +46,17 @@ def needed_parts(conditions: dict[str, Any]) -> list[str]:
         parts.append("raft")
     if "cluster_members_alive" in conditions:
         parts.append("serf_health")
+    if "catalog_in_sync" in conditions:
+        parts.append("catalog_sync")
     return parts
 
 
-def _result(name: str, met: bool, expected: Any, seen: Any) -> dict[str, Any]:
-    return {"condition": name, "met": bool(met), "expected": expected, "seen": seen}
+def _result(name: str, met: bool, expected: Any, seen: Any, final: bool = False) -> dict[str, Any]:
+    """One judgement; ``final`` when waiting cannot make it right (the wait fails at once)."""
+    result = {"condition": name, "met": bool(met), "expected": expected, "seen": seen}
+    if final:
+        result["final"] = True
+    return result
 
 
 def _alive(condition: str, status: dict[str, str], names: list[str], alive: str) -> dict[str, Any]:
@@ -110,6 +118,18 @@ def _security(record: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any
     return _result("security", not differ, expected, differ or seen)
 
 
+def _catalog_in_sync(record: dict[str, Any]) -> dict[str, Any]:
+    sync = record.get("catalog_sync")
+    if sync is None:
+        reason = record.get("errors", {}).get("catalog_sync", "catalog sync not gathered")
+        return _result("catalog_in_sync", False, True, f"unknown ({reason})")
+    # a write refused by ACLs is an event the agent does not retry for about a minute, and
+    # its counter shows for 10 s only: seen once, the wait fails
+    return _result("catalog_in_sync", sync["in_sync"], True,
+                   sync["differences"] or f"in sync ({sync['services']} services, {sync['checks']} checks)",
+                   final=bool(sync.get("blocked")))
+
+
 def evaluate(conditions: dict[str, Any], record: dict[str, Any] | None,
              error: str | None = None) -> list[dict[str, Any]]:
     """Judge every condition on one observation. The agent must answer in any case."""
@@ -128,6 +148,8 @@ def evaluate(conditions: dict[str, Any], record: dict[str, Any] | None,
             results.append(_leader(record, bool(expected)))
         elif key == "security":
             results.append(_security(record, expected))
+        elif key == "catalog_in_sync":
+            results.append(_catalog_in_sync(record))
         else:
             results.append(_autopilot(record, key, expected))
     return results
@@ -153,7 +175,8 @@ class WaitOutcome:
 def wait_for(observe: Callable[[], tuple[dict[str, Any] | None, str | None]],
              conditions: dict[str, Any], timeout: float, poll_interval: float, settle: float,
              clock: Callable[[], float], sleep: Callable[[float], None]) -> WaitOutcome:
-    """Poll until every condition has held for ``settle`` seconds, or ``timeout`` passes.
+    """Poll until every condition has held for ``settle`` seconds, or ``timeout`` passes, or
+    a judgement is final (waiting cannot make it right).
 
     ``history`` keeps each change of the set of unmet conditions (at most 20), so a
     failure can tell what the agent went through, not only the last poll.
@@ -180,7 +203,7 @@ def wait_for(observe: Callable[[], tuple[dict[str, Any] | None, str | None]],
                                    history)
         else:
             met_since = None
-        if now - start >= timeout:
+        if now - start >= timeout or any(r.get("final") for r in results):
             held = now - met_since if met_since is not None else 0.0
             return WaitOutcome(False, now - start, polls, results, record, held, history)
         sleep(max(0.0, min(poll_interval, timeout - (now - start))))

@@ -35,12 +35,15 @@ options:
         view of every member (each node's C(serfHealth) check status in the catalog).
         C(connect_roots) are the Connect CA's root certificates (public), which sign the
         HTTPS certificate of a client agent with C(auto_encrypt). C(services) are the
-        services registered on this agent (those the token may read).
+        services registered on this agent (those the token may read). C(catalog_sync)
+        compares what the agent holds with what the catalog holds of its node (its
+        anti-entropy works with its tokens); it needs a token that may read the agent,
+        its node and its services.
       - An error in an optional part does not fail the module; it is reported in
         RV(agent.errors) and the part is V(null).
     type: list
     elements: str
-    choices: [autopilot, raft, keyring, serf_health, connect_roots, services]
+    choices: [autopilot, raft, keyring, serf_health, connect_roots, services, catalog_sync]
     default: [autopilot, raft]
 notes:
   - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
@@ -140,6 +143,14 @@ agent:
         V(null) when not gathered.
       type: list
       elements: dict
+    catalog_sync:
+      description: >-
+        Whether the catalog holds what the agent holds (C(in_sync)), and if not each
+        C(differences) (node information, a service or a check missing, a check status
+        not synced, C(consul.acl.blocked.*) counters in the agent's last metrics
+        interval), with the numbers of local C(services) and C(checks); V(null) when not
+        gathered.
+      type: dict
     keyring:
       description: Per pool (lan, wan) the key fingerprints with node counts, and whether
         every node has every key with one primary (C(consistent)). Never key material.

@@ -57,6 +57,13 @@ options:
     description: How many clients restart together.
     type: int
     default: 1
+  servers_first:
+    description:
+      - Restart the servers (the leader last of them) before the clients, where a phase
+        must be in effect on the servers before the clients' restarts can show whether it
+        works (e.g. default deny, which the leader applies to every catalog write).
+    type: bool
+    default: false
   assume_previous_done:
     description:
       - Plan as if every agent had finished the phase before (for check mode, where
@@ -138,6 +145,7 @@ def main() -> None:
             "agent_phases": {"type": "dict", "default": {}},
             "phase": {"type": "int", "required": True},
             "client_batch_size": {"type": "int", "default": 1},
+            "servers_first": {"type": "bool", "default": False},
             "assume_previous_done": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -149,7 +157,8 @@ def main() -> None:
         check_phases(phases)
         if params["assume_previous_done"]:
             agents = assume_previous_done(agents, phases, params["phase"])
-        plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"])
+        plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"],
+                          params["servers_first"])
     except ConsulInputError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **plan)

@@ -71,6 +71,21 @@ options:
       - "For example C({gossip_encrypted: true, encrypt_verify_incoming: false})."
       - Unknown keys are refused before any waiting.
     type: dict
+  catalog_in_sync:
+    description:
+      - V(true) requires the catalog to hold what the agent holds, i.e. its anti-entropy
+        works with its tokens. Its node information (tagged addresses and meta, which only
+        the agent's own sync writes), every service and check registered on it (checks with
+        the same status), and no C(consul.acl.blocked.*) counter in the agent's last metrics
+        interval. See RV(consulsec.hardening.consul_agent_info#module:agent.catalog_sync).
+      - A write refused by ACLs ends the wait at once, failed. It is an event, not a state
+        to wait out. The agent tries again only at its next full sync (about a minute
+        later), the counter shows for one 10-second metrics interval, and the catalog keeps
+        the object when the node did not leave it.
+      - The token (O(token)) must be allowed to read the agent, its node and its services;
+        the agent recovery token may read no service.
+      - V(false) asks for nothing.
+    type: bool
   timeout:
     description:
       - Seconds to wait in all before failing.
@@ -131,7 +146,7 @@ polls:
   type: int
 conditions:
   description: The last judgement of each condition with C(condition), C(met),
-    C(expected) and C(seen).
+    C(expected) and C(seen); C(final) when waiting could not make it right.
   returned: always
   type: list
   elements: dict
@@ -214,6 +229,7 @@ def main() -> None:
             "min_failure_tolerance": {"type": "int"},
             "voters": {"type": "int"},
             "security": {"type": "dict"},
+            "catalog_in_sync": {"type": "bool"},
             "timeout": {"type": "float", "default": 300.0},
             "poll_interval": {"type": "float", "default": 1.0},
             "settle": {"type": "float", "default": 5.0},

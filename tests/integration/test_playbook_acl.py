@@ -1,8 +1,9 @@
 """playbooks/acl.yml on real local agents (detached processes, restarted by Ansible through
 tests/testbed/agentctl.sh): from Consul's defaults to ACLs with default deny, with a
 service registered on a client; checked with plain urllib, the agents' logs and the
-secrets the role kept; a second run that mints and restarts nothing; a run whose
-management secret does not match stopped before any change."""
+secrets the role kept. A first run without a token for the service stops at its agent in
+the deny roll; the run that resumes it ends the roll; a second run mints and restarts
+nothing; a run whose management secret does not match is stopped before any change."""
 
 from __future__ import annotations
 
@@ -59,6 +60,14 @@ def rolled(tmp_path_factory):
     assert registered[0] == 200
     secrets = base / "secrets"
     inv = cluster.write_inventory(base / "inventory.json")
+    # no default token for client1's service: the deny roll must stop at client1
+    stopped = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets),
+                           acl_services_default_token=False, acl_timeout=90)
+    (base / "stopped.log").write_text(stopped.stdout + stopped.stderr)
+    recovery = secret(secrets, "agent-recovery.token")
+    policies = {n: call(cluster, n, "/v1/agent/self", recovery)[1]["DebugConfig"]["ACLDefaultPolicy"]
+                for n in ALL}
+    client1_log = len(cluster.agents["client1"].log_path.read_text())
     first = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
     (base / "first.log").write_text(first.stdout + first.stderr)
     pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
@@ -66,12 +75,15 @@ def rolled(tmp_path_factory):
     tokens_before = call(cluster, "server1", "/v1/acl/tokens", management)[1]
     second = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
     (base / "second.log").write_text(second.stdout + second.stderr)
-    yield cluster, secrets, first, second, pids, tokens_before, inv, base
+    runs = {"stopped": stopped, "first": first, "second": second, "policies": policies,
+            "client1_log": client1_log}
+    yield cluster, secrets, runs, pids, tokens_before, inv, base
     cluster.stop()
 
 
 def test_the_roll_ends_in_default_deny_with_every_agent_healthy(rolled):
-    cluster, secrets, first, _second, _pids, _tokens, _inv, _base = rolled
+    cluster, secrets, runs, _pids, _tokens, _inv, _base = rolled
+    first = runs["first"]
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     recovery = secret(secrets, "agent-recovery.token")
     for name in ALL:
@@ -86,7 +98,7 @@ def test_the_roll_ends_in_default_deny_with_every_agent_healthy(rolled):
 
 
 def test_anonymous_callers_read_only_what_was_allowed(rolled):
-    cluster, _secrets, _first, _second, _pids, _tokens, _inv, _base = rolled
+    cluster, _secrets, _runs, _pids, _tokens, _inv, _base = rolled
     assert status_of(cluster, "client2", "/v1/catalog/service/web") == 200
     assert status_of(cluster, "client2", "/v1/kv/anything", method="PUT") == 403
     assert status_of(cluster, "client2", "/v1/kv/anything") == 403
@@ -94,8 +106,25 @@ def test_anonymous_callers_read_only_what_was_allowed(rolled):
     assert status_of(cluster, "client1", "/v1/agent/self") == 403
 
 
+def test_a_service_without_a_token_stops_the_deny_roll_at_its_agent(rolled):
+    """The servers deny first; client1 then restarts into a cluster that refuses its
+    service's registration, and the run stops there, naming what the catalog lacks."""
+    _cluster, _secrets, runs, _pids, _tokens, _inv, _base = rolled
+    stopped = runs["stopped"]
+    assert stopped.returncode != 0
+    output = " ".join((stopped.stdout + stopped.stderr).split())  # the callback folds lines
+    assert "ACL stopped in phase 2 (default deny) on client1" in output, output[-3000:]
+    assert "catalog_in_sync: expected True" in output, output[-3000:]
+    assert "service" in output[output.find("catalog_in_sync: expected True"):] or \
+        "consul.acl.blocked.service.registration" in output, output[-3000:]
+    # servers first, then client1, where it stopped; client2 untouched
+    assert runs["policies"] == {"server1": "deny", "server2": "deny", "server3": "deny",
+                                "client1": "deny", "client2": "allow"}
+
+
 def test_the_service_stays_registered_and_every_agent_syncs_with_its_token(rolled):
-    cluster, secrets, _first, _second, _pids, _tokens, _inv, _base = rolled
+    """After the resumed run (which gave client1 a default token for its service)."""
+    cluster, secrets, runs, _pids, _tokens, _inv, _base = rolled
     management = secret(secrets, "management.token")
     deadline = time.monotonic() + 30
     while True:
@@ -105,34 +134,42 @@ def test_the_service_stays_registered_and_every_agent_syncs_with_its_token(rolle
         assert time.monotonic() < deadline, checks
         time.sleep(1)
     assert checks[0]["Node"]["Node"] == "client1"
-    # anti-entropy ran with each agent's token since its last restart (in deny mode)
+    # anti-entropy ran with each agent's token since its last restart (in deny mode);
+    # client1 was restarted by the stopped run, and synced its service in the resumed one
     time.sleep(5)
     for name in ALL:
         log = since_last_start(cluster, name)
+        if name == "client1":
+            resumed = cluster.agents[name].log_path.read_text()[runs["client1_log"]:]
+            assert "Synced service: service=web" in resumed, resumed[-2000:]
+            log = resumed[resumed.rfind("Synced service: service=web"):]
+        else:
+            assert "Synced node info" in log, name
         assert "blocked by ACLs" not in log, (name, [line for line in log.splitlines() if "blocked" in line])
-        assert "Synced node info" in log, name
 
 
 def test_the_management_token_works_and_no_secret_was_shown(rolled):
-    cluster, secrets, first, second, _pids, _tokens, _inv, _base = rolled
+    cluster, secrets, runs, _pids, _tokens, _inv, _base = rolled
     management = secret(secrets, "management.token")
     status, me = call(cluster, "server1", "/v1/acl/token/self", management)
     assert status == 200 and [p["Name"] for p in me["Policies"]] == ["global-management"]
-    output = first.stdout + first.stderr + second.stdout + second.stderr
+    output = "".join(run.stdout + run.stderr for key, run in runs.items()
+                     if key in ("stopped", "first", "second"))
     for path in secrets.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path
         assert path.read_text().strip() not in output, path.name
 
 
 def test_intentions_deny_by_default_and_allow_what_was_listed(rolled):
-    cluster, secrets, _first, _second, _pids, _tokens, _inv, _base = rolled
+    cluster, secrets, runs, _pids, _tokens, _inv, _base = rolled
     intentions = call(cluster, "server1", "/v1/connect/intentions", secret(secrets, "management.token"))[1]
     assert sorted((i["SourceName"], i["DestinationName"], i["Action"]) for i in intentions) == [
         ("*", "*", "deny"), ("web", "db", "allow")]
 
 
 def test_a_second_run_mints_nothing_and_restarts_nothing(rolled):
-    cluster, secrets, _first, second, pids, tokens_before, _inv, _base = rolled
+    cluster, secrets, runs, pids, tokens_before, _inv, _base = rolled
+    second = runs["second"]
     assert second.returncode == 0, second.stdout[-4000:]
     recap = second.stdout[second.stdout.rfind("PLAY RECAP"):]
     assert "changed=0" in recap and "changed=1" not in recap, recap
@@ -142,7 +179,7 @@ def test_a_second_run_mints_nothing_and_restarts_nothing(rolled):
 
 
 def test_a_management_secret_that_does_not_match_stops_the_run(rolled):
-    cluster, secrets, _first, _second, pids, _tokens, inv, base = rolled
+    cluster, secrets, _runs, pids, _tokens, inv, base = rolled
     other = base / "other-secrets"
     shutil.copytree(secrets, other)
     (other / "management.token").write_text(str(uuid.uuid4()) + "\n")

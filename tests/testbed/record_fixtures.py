@@ -5,11 +5,13 @@ understand and stores what the agents answered, status code and body, under
 tests/unit/fixtures/consul-1.8.7/<scenario>/<role>-<endpoint>.json.
 
 Recorded replies are made fit for a repository: the test bed's temporary directory is
-replaced by /testbed, and gossip key material (which only the keyring endpoint returns;
-agent/self shows it as "hidden") by fixed placeholder keys of the same shape.
+replaced by /testbed, the agents' loopback prefix by 127.0.1., and gossip key material
+(which only the keyring endpoint returns; agent/self shows it as "hidden") by fixed
+placeholder keys of the same shape.
 
 Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
-(steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api; all by default)
+(steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api, catalog_sync;
+all by default)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_cluster import LocalCluster, http_call  # noqa: E402
+from local_cluster import ADDRESS_PREFIX, LocalCluster, http_call  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "consul-1.8.7"
 ENDPOINTS = {
@@ -54,6 +56,8 @@ class Recorder:
 
     def sanitize(self, text: str) -> str:
         text = text.replace(str(self.cluster.base), "/testbed")
+        # recorded under any CONSULSEC_LOCAL_PREFIX, stored as under the default one
+        text = text.replace(ADDRESS_PREFIX, "127.0.1.")
         for real, placeholder in self.keys.items():
             text = text.replace(real, placeholder)
         return text
@@ -372,8 +376,71 @@ def acl_api(base: Path) -> None:
                                                 "/v1/acl/bootstrap")
 
 
+def catalog_sync(base: Path) -> None:
+    print("catalog-sync: a client's anti-entropy blocked by default deny, then working with its token")
+    cluster = LocalCluster(base / "catalog-sync", servers=1, clients=1)
+    cluster.prepare()
+    recovery = "00000000-0000-4000-8000-00000000aaaa"
+    for name in ("server1", "client1"):
+        cluster.write_fragment(name, "70-acl.json", {"acl": {
+            "enabled": True, "default_policy": "deny", "enable_token_persistence": True,
+            "tokens": {"agent_master": recovery}}})
+    # a service from a config file, registered with no token of its own
+    cluster.write_fragment("client1", "80-web.json", {"service": {
+        "id": "web-1", "name": "web", "port": 80,
+        "check": {"id": "web-ttl", "name": "web alive", "ttl": "10m", "status": "passing"}}})
+    cluster.start_agent("server1")
+    cluster.start_agent("client1")
+    try:
+        rec = Recorder(cluster, "catalog-sync")
+        wait_leader(cluster)
+        status, boot = rec.send("server1", "PUT", "/v1/acl/bootstrap")
+        if status != 200:
+            raise RuntimeError(f"bootstrap failed: {status} {boot}")
+        secret = boot["SecretID"]
+        rec.keys = {secret: ACL_PLACEHOLDERS[0], boot["AccessorID"]: ACL_PLACEHOLDERS[1]}
+
+        def snapshot(prefix: str) -> None:
+            for label, path in (("self", "/v1/agent/self"), ("services", "/v1/agent/services"),
+                                ("checks", "/v1/agent/checks"),
+                                ("catalog-node", "/v1/catalog/node/client1"),
+                                ("health-node", "/v1/health/node/client1"),
+                                ("metrics", "/v1/agent/metrics")):
+                rec.call(f"{prefix}-{label}", "client1", "GET", path, token=secret)
+
+        # the leader registers the joined node; the client itself may write nothing
+        deadline = time.monotonic() + 60
+        while rec.send("server1", "GET", "/v1/catalog/node/client1", token=secret)[1] is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("client1 never reached the catalog")
+            time.sleep(1)
+        time.sleep(5)
+        snapshot("blocked")
+        token = {"AccessorID": ACL_PLACEHOLDERS[3], "SecretID": ACL_PLACEHOLDERS[4],
+                 "Description": "agent client1",
+                 "NodeIdentities": [{"NodeName": "client1", "Datacenter": "dc1"}],
+                 "ServiceIdentities": [{"ServiceName": "web"}]}
+        status, _created = rec.send("server1", "PUT", "/v1/acl/token", token=secret, body=token)
+        if status != 200:
+            raise RuntimeError(f"token create failed: {status}")
+        for kind in ("agent", "default"):
+            rec.send("client1", "PUT", f"/v1/agent/token/{kind}", body={"Token": token["SecretID"]},
+                     token=recovery)
+        deadline = time.monotonic() + 120
+        while "web-1" not in (rec.send("server1", "GET", "/v1/catalog/node/client1",
+                                       token=secret)[1] or {}).get("Services", {}):
+            if time.monotonic() > deadline:
+                raise TimeoutError("client1's service never reached the catalog")
+            time.sleep(1)
+        time.sleep(5)
+        snapshot("synced")
+    finally:
+        cluster.stop()
+
+
 STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health,
-         "auto_encrypt": auto_encrypt, "acl_api": acl_api}
+         "auto_encrypt": auto_encrypt, "acl_api": acl_api,
+         "catalog_sync": catalog_sync}
 
 
 def main() -> int:

@@ -45,6 +45,12 @@ def test_plain_cluster_plans_everyone_clients_first_leader_last():
     assert plan["done"] == []
 
 
+def test_servers_first_keeps_the_leader_last_of_the_servers():
+    plan = rolling.plan_phase(agents({n: "plain" for n in ALL}), GOSSIP, 1, client_batch_size=2,
+                              servers_first=True)
+    assert plan["batches"] == [["server1"], ["server3"], ["server2"], ["client1", "client2"]]
+
+
 def test_client_batches():
     assert rolling.restart_order(
         [{"name": f"c{i}", "server": False, "is_leader": False} for i in range(5)], 2

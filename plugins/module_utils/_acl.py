@@ -61,23 +61,35 @@ def is_management(token: dict[str, Any] | None) -> bool:
                for p in token.get("Policies") or [] if isinstance(p, dict))
 
 
+def _links_summary(item: dict[str, Any]) -> dict[str, Any]:
+    """The policies and identities of a token or role, as the modules show them."""
+    return {
+        "policies": sorted(p.get("Name", "") for p in item.get("Policies") or []),
+        "node_identities": sorted(
+            ({"node_name": n.get("NodeName"), "datacenter": n.get("Datacenter")}
+             for n in item.get("NodeIdentities") or []),
+            key=lambda n: (n["node_name"] or "", n["datacenter"] or "")),
+        "service_identities": sorted(
+            ({"service_name": s.get("ServiceName"), "datacenters": sorted(s.get("Datacenters") or [])}
+             for s in item.get("ServiceIdentities") or []),
+            key=lambda s: s["service_name"] or ""),
+    }
+
+
 def token_summary(token: dict[str, Any]) -> dict[str, Any]:
     """What may be shown of a token: never its SecretID."""
     return {
         "accessor_id": token.get("AccessorID"),
         "description": token.get("Description", ""),
-        "policies": sorted(p.get("Name", "") for p in token.get("Policies") or []),
+        **_links_summary(token),
         "roles": sorted(r.get("Name", "") for r in token.get("Roles") or []),
-        "node_identities": sorted(
-            ({"node_name": n.get("NodeName"), "datacenter": n.get("Datacenter")}
-             for n in token.get("NodeIdentities") or []),
-            key=lambda n: (n["node_name"] or "", n["datacenter"] or "")),
-        "service_identities": sorted(
-            ({"service_name": s.get("ServiceName"), "datacenters": sorted(s.get("Datacenters") or [])}
-             for s in token.get("ServiceIdentities") or []),
-            key=lambda s: s["service_name"] or ""),
         "local": bool(token.get("Local")),
     }
+
+
+def role_summary(role: dict[str, Any]) -> dict[str, Any]:
+    return {"id": role.get("ID"), "name": role.get("Name"),
+            "description": role.get("Description", ""), **_links_summary(role)}
 
 
 def policy_body(name: str, rules: str, description: str = "",
@@ -104,6 +116,32 @@ def policy_changes(present: dict[str, Any], wanted: dict[str, Any]) -> list[str]
     return changes
 
 
+# the module options of what a token or role grants (documented in doc_fragments/acl_links)
+LINK_OPTIONS: dict[str, Any] = {
+    "policies": {"type": "list", "elements": "str", "default": []},
+    "node_identities": {"type": "list", "elements": "dict", "default": [], "options": {
+        "node_name": {"type": "str", "required": True},
+        "datacenter": {"type": "str", "required": True}}},
+    "service_identities": {"type": "list", "elements": "dict", "default": [], "options": {
+        "service_name": {"type": "str", "required": True},
+        "datacenters": {"type": "list", "elements": "str", "default": []}}},
+}
+
+
+def _links(policies: list[str] | None, node_identities: list[dict[str, str]] | None,
+           service_identities: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The policies and identities of a token or role request."""
+    return {
+        "Policies": [{"Name": name} for name in sorted(policies or [])],
+        "NodeIdentities": [{"NodeName": n["node_name"], "Datacenter": n["datacenter"]}
+                           for n in node_identities or []],
+        "ServiceIdentities": [
+            {"ServiceName": s["service_name"], **({"Datacenters": sorted(s["datacenters"])}
+                                                  if s.get("datacenters") else {})}
+            for s in service_identities or []],
+    }
+
+
 def token_body(accessor_id: str, secret_id: str | None, description: str = "",
                policies: list[str] | None = None, roles: list[str] | None = None,
                node_identities: list[dict[str, str]] | None = None,
@@ -113,14 +151,8 @@ def token_body(accessor_id: str, secret_id: str | None, description: str = "",
     body: dict[str, Any] = {
         "AccessorID": check_uuid(accessor_id, "accessor_id"),
         "Description": description,
-        "Policies": [{"Name": name} for name in sorted(policies or [])],
+        **_links(policies, node_identities, service_identities),
         "Roles": [{"Name": name} for name in sorted(roles or [])],
-        "NodeIdentities": [{"NodeName": n["node_name"], "Datacenter": n["datacenter"]}
-                           for n in node_identities or []],
-        "ServiceIdentities": [
-            {"ServiceName": s["service_name"], **({"Datacenters": sorted(s["datacenters"])}
-                                                  if s.get("datacenters") else {})}
-            for s in service_identities or []],
         "Local": bool(local),
     }
     if secret_id:
@@ -139,6 +171,20 @@ def token_changes(present: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     have, want = token_summary(present), token_summary(wanted)
     return [key for key in ("description", "policies", "roles", "node_identities",
                             "service_identities", "local") if have[key] != want[key]]
+
+
+def role_body(name: str, description: str = "", policies: list[str] | None = None,
+              node_identities: list[dict[str, str]] | None = None,
+              service_identities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"Name": name, "Description": description,
+            **_links(policies, node_identities, service_identities)}
+
+
+def role_changes(present: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The fields of a role that differ."""
+    have, want = role_summary(present), role_summary(wanted)
+    return [key for key in ("description", "policies", "node_identities", "service_identities")
+            if have[key] != want[key]]
 
 
 def find_intention(intentions: list[dict[str, Any]] | None, source: str,

@@ -48,8 +48,11 @@ def require_working_token(client: ConsulClient) -> dict[str, Any]:
 
 
 def read_or_none(client: ConsulClient, endpoint: str) -> dict[str, Any] | None:
-    """An ACL object, or None where 1.8.7 says 'ACL not found' (the token was proven first)."""
-    status, reply = client.request("get", endpoint, accept=(200, 403))
+    """An ACL object, or None where 1.8.7 says 'ACL not found' (the token was proven first;
+    policies and tokens) or answers 404 (roles)."""
+    status, reply = client.request("get", endpoint, accept=(200, 403, 404))
+    if status == 404:
+        return None
     if status == 403:
         if isinstance(reply, str) and ACL_NOT_FOUND in reply:
             return None
@@ -65,3 +68,7 @@ def read_policy(client: ConsulClient, name: str) -> dict[str, Any] | None:
 
 def read_token(client: ConsulClient, accessor_id: str) -> dict[str, Any] | None:
     return read_or_none(client, f"/v1/acl/token/{check_uuid(accessor_id, 'accessor_id')}")
+
+
+def read_role(client: ConsulClient, name: str) -> dict[str, Any] | None:
+    return read_or_none(client, f"/v1/acl/role/name/{check_name(name, 'role name')}")

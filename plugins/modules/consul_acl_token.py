@@ -20,6 +20,7 @@ author:
   - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
+  - consulsec.hardening.acl_links
 attributes:
   check_mode:
     support: full
@@ -44,47 +45,11 @@ options:
     description: The token's description.
     type: str
     default: ""
-  policies:
-    description: Names of the policies linked to the token.
-    type: list
-    elements: str
-    default: []
   roles:
     description: Names of the roles linked to the token.
     type: list
     elements: str
     default: []
-  node_identities:
-    description:
-      - Node identities (Consul's synthetic policy for an agent, C(node "<name>" write) and
-        C(service_prefix "" read)).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      node_name:
-        description: The node's name.
-        type: str
-        required: true
-      datacenter:
-        description: The node's datacenter.
-        type: str
-        required: true
-  service_identities:
-    description: Service identities.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      service_name:
-        description: The service's name.
-        type: str
-        required: true
-      datacenters:
-        description: Datacenters it is valid in; empty for all.
-        type: list
-        elements: str
-        default: []
   local:
     description: A token local to this datacenter.
     type: bool
@@ -124,6 +89,7 @@ changes:
 """
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._acl import (
+    LINK_OPTIONS,
     token_body,
     token_changes,
     token_summary,
@@ -164,14 +130,8 @@ def main() -> None:
             "accessor_id": {"type": "str", "required": True},
             "secret_id": {"type": "str", "no_log": True},
             "description": {"type": "str", "default": ""},
-            "policies": {"type": "list", "elements": "str", "default": []},
+            **LINK_OPTIONS,
             "roles": {"type": "list", "elements": "str", "default": []},
-            "node_identities": {"type": "list", "elements": "dict", "default": [], "options": {
-                "node_name": {"type": "str", "required": True},
-                "datacenter": {"type": "str", "required": True}}},
-            "service_identities": {"type": "list", "elements": "dict", "default": [], "options": {
-                "service_name": {"type": "str", "required": True},
-                "datacenters": {"type": "list", "elements": "str", "default": []}}},
             "local": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },

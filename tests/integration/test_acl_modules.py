@@ -120,6 +120,31 @@ def test_policy_and_token_are_kept_as_given(acl_cluster, management):
     assert run_module("consul_acl_policy", {**api, "name": "anonymous-dns", "state": "absent"})["changed"] is False
 
 
+def test_a_role_is_kept_as_given_and_a_token_takes_its_rights(acl_cluster, management):
+    _file, secret, _result, _output = management
+    api = {"http_addr": acl_cluster.agents["server1"].http_addr, "token": secret}
+    assert run_module("consul_acl_policy", {**api, "name": "kv-web-read",
+                                            "rules": 'key_prefix "web/" { policy = "read" }\n'})["changed"]
+    role = {**api, "name": "web", "description": "web instances", "policies": ["kv-web-read"],
+            "service_identities": [{"service_name": "web"}]}
+    created = run_module("consul_acl_role", role)
+    assert created["changes"] == ["created"] and created["role"]["policies"] == ["kv-web-read"]
+    assert run_module("consul_acl_role", role)["changed"] is False
+    checked = run_module("consul_acl_role", dict(role, description="web and sidecars"), check=True)
+    assert checked["changes"] == ["description"]
+    assert call(acl_cluster, "server1", "/v1/acl/role/name/web", secret)[1]["Description"] == "web instances"
+
+    accessor, token_secret = str(uuid.uuid4()), str(uuid.uuid4())
+    assert run_module("consul_acl_token", {**api, "accessor_id": accessor, "secret_id": token_secret,
+                                           "roles": ["web"]})["changed"]
+    call(acl_cluster, "server1", "/v1/kv/web/greeting", secret, method="PUT", body="hello")
+    assert call(acl_cluster, "server1", "/v1/kv/web/greeting", token_secret)[0] == 200
+    assert call(acl_cluster, "server1", "/v1/kv/other", token_secret)[0] == 403
+    assert run_module("consul_acl_token", {**api, "accessor_id": accessor, "state": "absent"})["changed"]
+    assert run_module("consul_acl_role", {**api, "name": "web", "state": "absent"})["changed"]
+    assert run_module("consul_acl_role", {**api, "name": "web", "state": "absent"})["changed"] is False
+
+
 def test_an_unknown_token_is_named_not_taken_for_a_missing_policy(acl_cluster, management):
     refused = run_module("consul_acl_policy", {"http_addr": acl_cluster.agents["server1"].http_addr,
                                                "token": str(uuid.uuid4()), "name": "x", "rules": ""})

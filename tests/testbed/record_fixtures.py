@@ -338,6 +338,16 @@ def acl_api(base: Path) -> None:
         rec.call("policy-by-name", "server1", "GET", "/v1/acl/policy/name/agents", token=secret)
         rec.call("policy-create-duplicate", "server1", "PUT", "/v1/acl/policy", token=secret, body={
             "Name": "agents", "Rules": ""})
+        rec.call("role-by-name-missing", "server1", "GET", "/v1/acl/role/name/web", token=secret)
+        role_request = {"Name": "web", "Description": "web instances", "Policies": [{"Name": "agents"}],
+                        "ServiceIdentities": [{"ServiceName": "web"}],
+                        "NodeIdentities": [{"NodeName": "server1", "Datacenter": "dc1"}]}
+        status, role = rec.send("server1", "PUT", "/v1/acl/role", token=secret, body=role_request)
+        rec.keys[role["ID"]] = ACL_PLACEHOLDERS[6]
+        rec.store("role-create", status, role)
+        rec.call("role-by-name", "server1", "GET", "/v1/acl/role/name/web", token=secret)
+        rec.call("role-update", "server1", "PUT", f"/v1/acl/role/{role['ID']}", token=secret,
+                 body=dict(role_request, Description="web and its sidecars"))
         accessor, token_secret = ACL_PLACEHOLDERS[3], ACL_PLACEHOLDERS[4]
         rec.call("token-missing", "server1", "GET", f"/v1/acl/token/{accessor}", token=secret)
         rec.call("token-create", "server1", "PUT", "/v1/acl/token", token=secret, body={

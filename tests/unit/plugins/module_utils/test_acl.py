@@ -75,6 +75,22 @@ def test_a_policy_as_created_has_no_changes():
     assert reply("policy-create-duplicate")[1] == 500
 
 
+def test_a_role_as_created_has_no_changes_and_a_missing_one_is_a_404():
+    role = reply("role-by-name")[0]
+    wanted = acl.role_body("web", "web instances", ["agents"],
+                           node_identities=[{"node_name": "server1", "datacenter": "dc1"}],
+                           service_identities=[{"service_name": "web", "datacenters": []}])
+    assert acl.role_changes(role, wanted) == []
+    assert acl.role_changes(reply("role-update")[0], wanted) == ["description"]
+    assert acl.role_changes(role, dict(wanted, ServiceIdentities=[])) == ["service_identities"]
+    assert acl.role_summary(role) == {
+        "id": "00000000-0000-4000-8000-000000000007", "name": "web", "description": "web instances",
+        "policies": ["agents"], "node_identities": [{"node_name": "server1", "datacenter": "dc1"}],
+        "service_identities": [{"service_name": "web", "datacenters": []}]}
+    # unlike policies and tokens (403 "ACL not found"), a missing role is a plain 404
+    assert reply("role-by-name-missing") == ("", 404)
+
+
 def test_the_default_deny_intention_is_found_and_compared():
     intentions = reply("intentions-one")[0]
     assert acl.find_intention(reply("intentions-empty")[0], "*", "*") is None

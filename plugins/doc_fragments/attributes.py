@@ -31,3 +31,18 @@ attributes:
     support: full
     description: Never changes anything.
 """
+
+    # Modules that keep one object (a policy, role, token, intention) as given
+    KEEPS_OBJECT = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change; sends no write.
+  diff_mode:
+    support: full
+    description: Shows the object before and after, never a secret.
+  idempotent:
+    support: full
+    description: An object as given is left alone.
+"""

@@ -8,7 +8,7 @@ Private module_utils: may change in any release.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ._acl import ACL_NOT_FOUND, check_uuid
 from ._client import ConsulClient
@@ -72,3 +72,15 @@ def read_token(client: ConsulClient, accessor_id: str) -> dict[str, Any] | None:
 
 def read_role(client: ConsulClient, name: str) -> dict[str, Any] | None:
     return read_or_none(client, f"/v1/acl/role/name/{check_name(name, 'role name')}")
+
+
+def writers_by_id(client: ConsulClient, base: str) -> tuple[Callable[[Any, Any], Any], Callable[[Any], None]]:
+    """``keep``'s write and remove for ACL objects kept by ID under ``base``
+    (/v1/acl/policy, /v1/acl/role): create with PUT on ``base``, update on ``base/ID``."""
+    def write(present: dict[str, Any] | None, body: dict[str, Any]) -> Any:
+        return client.request("put", f"{base}/{present['ID']}" if present else base, data=body)[1]
+
+    def remove(present: dict[str, Any]) -> None:
+        client.request("delete", f"{base}/{present['ID']}")
+
+    return write, remove

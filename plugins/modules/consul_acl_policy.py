@@ -17,16 +17,7 @@ author:
   - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change; sends no write.
-  diff_mode:
-    support: full
-    description: Shows the policy before and after.
-  idempotent:
-    support: full
-    description: A policy as given is left alone.
+  - consulsec.hardening.attributes.KEEPS_OBJECT
 options:
   name:
     description: The policy's name (letters, digits, C(-) and C(_)).
@@ -79,14 +70,14 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._acl_api impor
     check_name,
     read_policy,
     require_working_token,
+    writers_by_id,
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._keep import keep, module_result
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
 
 
-def shown(policy: dict | None) -> dict | None:
-    if not policy:
-        return None
+def shown(policy: dict) -> dict:
     return {"id": policy.get("ID"), "name": policy.get("Name"), "description": policy.get("Description", ""),
             "rules": policy.get("Rules", ""), "datacenters": sorted(policy.get("Datacenters") or [])}
 
@@ -94,25 +85,17 @@ def shown(policy: dict | None) -> dict | None:
 def run(module: ConsulModule) -> dict:
     params = module.params
     name = check_name(params["name"], "policy name")
+    wanted = None
+    if params["state"] == "present":
+        if params["rules"] is None:
+            raise ConsulInputError("rules is required with state=present")
+        wanted = policy_body(name, params["rules"], params["description"], params["datacenters"])
     client = module.client()
     require_working_token(client)
-    present = read_policy(client, name)
-    if params["state"] == "absent":
-        result = {"changed": present is not None, "policy": None, "changes": ["removed"] if present else []}
-        if present and not module.check_mode:
-            client.request("delete", f"/v1/acl/policy/{present['ID']}")
-        result["diff"] = {"before": shown(present) or {}, "after": {}}
-        return result
-    if params["rules"] is None:
-        raise ConsulInputError("rules is required with state=present")
-    wanted = policy_body(name, params["rules"], params["description"], params["datacenters"])
-    changes = policy_changes(present, wanted) if present else ["created"]
-    after = dict(present or {}, **wanted)
-    if changes and not module.check_mode:
-        endpoint = f"/v1/acl/policy/{present['ID']}" if present else "/v1/acl/policy"
-        after = client.request("put", endpoint, data=wanted)[1]
-    return {"changed": bool(changes), "changes": changes, "policy": shown(after),
-            "diff": {"before": shown(present) or {}, "after": shown(after) or {}}}
+
+    write, remove = writers_by_id(client, "/v1/acl/policy")
+    kept = keep(read_policy(client, name), wanted, module.check_mode, shown, policy_changes, write, remove)
+    return module_result(kept, "policy")
 
 
 def main() -> None:

@@ -20,16 +20,7 @@ author:
 extends_documentation_fragment:
   - consulsec.hardening.connection
   - consulsec.hardening.acl_links
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change; sends no write.
-  diff_mode:
-    support: full
-    description: Shows the role before and after.
-  idempotent:
-    support: full
-    description: A role as given is left alone.
+  - consulsec.hardening.attributes.KEEPS_OBJECT
 options:
   name:
     description: The role's name (letters, digits, C(-) and C(_)).
@@ -81,31 +72,25 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._acl_api impor
     check_name,
     read_role,
     require_working_token,
+    writers_by_id,
 )
+from ansible_collections.consulsec.hardening.plugins.module_utils._keep import keep, module_result
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
 
 
 def run(module: ConsulModule) -> dict:
     params = module.params
     name = check_name(params["name"], "role name")
-    wanted = role_body(name, params["description"], params["policies"],
-                       params["node_identities"], params["service_identities"])
+    wanted = None
+    if params["state"] == "present":
+        wanted = role_body(name, params["description"], params["policies"],
+                           params["node_identities"], params["service_identities"])
     client = module.client()
     require_working_token(client)
-    present = read_role(client, name)
-    before = role_summary(present) if present else {}
-    if params["state"] == "absent":
-        if present and not module.check_mode:
-            client.request("delete", f"/v1/acl/role/{present['ID']}")
-        return {"changed": present is not None, "changes": ["removed"] if present else [],
-                "role": None, "diff": {"before": before, "after": {}}}
-    changes = role_changes(present, wanted) if present else ["created"]
-    after = dict(present or {}, **wanted)
-    if changes and not module.check_mode:
-        endpoint = f"/v1/acl/role/{present['ID']}" if present else "/v1/acl/role"
-        after = client.request("put", endpoint, data=wanted)[1]
-    return {"changed": bool(changes), "changes": changes, "role": role_summary(after),
-            "diff": {"before": before, "after": role_summary(after)}}
+
+    write, remove = writers_by_id(client, "/v1/acl/role")
+    kept = keep(read_role(client, name), wanted, module.check_mode, role_summary, role_changes, write, remove)
+    return module_result(kept, "role")
 
 
 def main() -> None:

@@ -21,16 +21,7 @@ author:
 extends_documentation_fragment:
   - consulsec.hardening.connection
   - consulsec.hardening.acl_links
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change; sends no write.
-  diff_mode:
-    support: full
-    description: Shows the token (without its secret) before and after.
-  idempotent:
-    support: full
-    description: A token as given is left alone.
+  - consulsec.hardening.attributes.KEEPS_OBJECT
 options:
   accessor_id:
     description: The token's AccessorID, a UUID the caller chooses and keeps.
@@ -98,6 +89,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._acl_api impor
     read_token,
     require_working_token,
 )
+from ansible_collections.consulsec.hardening.plugins.module_utils._keep import keep, module_result
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
 
 
@@ -108,20 +100,15 @@ def run(module: ConsulModule) -> dict:
                         params["service_identities"], params["local"])
     client = module.client()
     require_working_token(client)
-    present = read_token(client, wanted["AccessorID"])
-    before = token_summary(present) if present else {}
     endpoint = f"/v1/acl/token/{wanted['AccessorID']}"
-    if params["state"] == "absent":
-        if present and not module.check_mode:
-            client.request("delete", endpoint)
-        return {"changed": present is not None, "changes": ["removed"] if present else [],
-                "acl_token": None, "diff": {"before": before, "after": {}}}
-    changes = token_changes(present, wanted) if present else ["created"]
-    after = dict(present or {}, **wanted)
-    if changes and not module.check_mode:
-        after = client.request("put", endpoint if present else "/v1/acl/token", data=wanted)[1]
-    return {"changed": bool(changes), "changes": changes, "acl_token": token_summary(after),
-            "diff": {"before": before, "after": token_summary(after)}}
+
+    def write(present, body):
+        return client.request("put", endpoint if present else "/v1/acl/token", data=body)[1]
+
+    kept = keep(read_token(client, wanted["AccessorID"]), wanted if params["state"] == "present" else None,
+                module.check_mode, token_summary, token_changes, write,
+                lambda _present: client.request("delete", endpoint))
+    return module_result(kept, "acl_token")
 
 
 def main() -> None:

@@ -19,16 +19,7 @@ author:
   - consulsec.hardening developers (@consulsec)
 extends_documentation_fragment:
   - consulsec.hardening.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change; sends no write.
-  diff_mode:
-    support: full
-    description: Shows the intention before and after.
-  idempotent:
-    support: full
-    description: An intention as given is left alone.
+  - consulsec.hardening.attributes.KEEPS_OBJECT
 options:
   source:
     description: The source service's name, or C(*).
@@ -99,14 +90,13 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._acl import (
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import parse_security
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._keep import keep, module_result
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
 
 INTENTIONS = "/v1/connect/intentions"
 
 
-def shown(intention: dict | None) -> dict | None:
-    if not intention:
-        return None
+def shown(intention: dict) -> dict:
     return {"id": intention.get("ID"), "source": intention.get("SourceName"),
             "destination": intention.get("DestinationName"), "action": intention.get("Action"),
             "description": intention.get("Description", ""), "meta": intention.get("Meta") or {}}
@@ -116,29 +106,27 @@ def run(module: ConsulModule) -> dict:
     params = module.params
     client = module.client()
     present = find_intention(client.get(INTENTIONS), params["source"], params["destination"])
-    if params["state"] == "absent":
-        if present and not module.check_mode:
-            client.request("delete", f"{INTENTIONS}/{present['ID']}")
-        return {"changed": present is not None, "changes": ["removed"] if present else [],
-                "intention": None, "diff": {"before": shown(present) or {}, "after": {}}}
-    if not params["action"]:
-        raise ConsulInputError("action is required with state=present")
-    wanted = intention_body(params["source"], params["destination"], params["action"],
-                            params["description"], params["meta"])
-    default_deny = (params["source"], params["destination"], params["action"]) == ("*", "*", "deny")
-    if default_deny and not params["allow_without_acl_deny"]:
-        refusal = default_deny_refusal(parse_security(client.get("/v1/agent/self")))
-        if refusal:
-            raise ConsulInputError(refusal)
-    changes = intention_changes(present, wanted) if present else ["created"]
-    after = dict(present or {}, **wanted)
-    if changes and not module.check_mode:
+    wanted = None
+    if params["state"] == "present":
+        if not params["action"]:
+            raise ConsulInputError("action is required with state=present")
+        wanted = intention_body(params["source"], params["destination"], params["action"],
+                                params["description"], params["meta"])
+        default_deny = (params["source"], params["destination"], params["action"]) == ("*", "*", "deny")
+        if default_deny and not params["allow_without_acl_deny"]:
+            refusal = default_deny_refusal(parse_security(client.get("/v1/agent/self")))
+            if refusal:
+                raise ConsulInputError(refusal)
+
+    def write(present, body):
         if present:
-            client.request("put", f"{INTENTIONS}/{present['ID']}", data=dict(wanted, ID=present["ID"]))
-        else:
-            after["ID"] = client.request("post", INTENTIONS, data=wanted)[1].get("ID")
-    return {"changed": bool(changes), "changes": changes, "intention": shown(after),
-            "diff": {"before": shown(present) or {}, "after": shown(after) or {}}}
+            client.request("put", f"{INTENTIONS}/{present['ID']}", data=dict(body, ID=present["ID"]))
+            return dict(present, **body)
+        return dict(body, ID=client.request("post", INTENTIONS, data=body)[1].get("ID"))
+
+    kept = keep(present, wanted, module.check_mode, shown, intention_changes, write,
+                lambda found: client.request("delete", f"{INTENTIONS}/{found['ID']}"))
+    return module_result(kept, "intention")
 
 
 def main() -> None:

@@ -303,6 +303,19 @@ def wait_leader(cluster: LocalCluster, timeout: float = 30.0) -> None:
 ACL_PLACEHOLDERS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1, 20)]
 
 
+def bootstrap(rec: Recorder, cluster: LocalCluster, store: bool = False) -> str:
+    """Once server1 leads: bootstrap, and return the management secret. Every secret and
+    accessor of the throwaway cluster becomes a fixed placeholder in what is stored."""
+    wait_leader(cluster)
+    status, boot = rec.send("server1", "PUT", "/v1/acl/bootstrap")
+    if status != 200:
+        raise RuntimeError(f"bootstrap failed: {status} {boot}")
+    rec.keys = {boot["SecretID"]: ACL_PLACEHOLDERS[0], boot["AccessorID"]: ACL_PLACEHOLDERS[1]}
+    if store:
+        rec.store("bootstrap", status, boot)
+    return boot["SecretID"]
+
+
 def acl_api(base: Path) -> None:
     print("acl-api: the ACL endpoints the modules use, on a server with ACLs (default deny)")
     cluster = LocalCluster(base / "acl-api", servers=1, clients=0)
@@ -315,14 +328,7 @@ def acl_api(base: Path) -> None:
     cluster.start_agent("server1")
     try:
         rec = Recorder(cluster, "acl-api")
-        wait_leader(cluster)
-        status, boot = rec.send("server1", "PUT", "/v1/acl/bootstrap")
-        if status != 200:
-            raise RuntimeError(f"bootstrap failed: {status} {boot}")
-        secret = boot["SecretID"]
-        # every secret and accessor of this throwaway cluster becomes a fixed placeholder
-        rec.keys = {secret: ACL_PLACEHOLDERS[0], boot["AccessorID"]: ACL_PLACEHOLDERS[1]}
-        rec.store("bootstrap", status, boot)
+        secret = bootstrap(rec, cluster, store=True)
         rec.call("bootstrap-again", "server1", "PUT", "/v1/acl/bootstrap")
         rec.call("token-self-management", "server1", "GET", "/v1/acl/token/self", token=secret)
         rec.call("token-self-unknown", "server1", "GET", "/v1/acl/token/self",
@@ -403,12 +409,7 @@ def catalog_sync(base: Path) -> None:
     cluster.start_agent("client1")
     try:
         rec = Recorder(cluster, "catalog-sync")
-        wait_leader(cluster)
-        status, boot = rec.send("server1", "PUT", "/v1/acl/bootstrap")
-        if status != 200:
-            raise RuntimeError(f"bootstrap failed: {status} {boot}")
-        secret = boot["SecretID"]
-        rec.keys = {secret: ACL_PLACEHOLDERS[0], boot["AccessorID"]: ACL_PLACEHOLDERS[1]}
+        secret = bootstrap(rec, cluster)
 
         def snapshot(prefix: str) -> None:
             for label, path in (("self", "/v1/agent/self"), ("services", "/v1/agent/services"),

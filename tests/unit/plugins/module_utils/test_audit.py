@@ -1,0 +1,83 @@
+"""The audit's controls judged on agents recorded from real Consul 1.8.7 agents: the
+insecure baseline, a TLS cluster, an auto_encrypt client."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.consulsec.hardening.plugins.module_utils import _agent_state as state
+from ansible_collections.consulsec.hardening.plugins.module_utils import _audit as audit
+from tests.unit.conftest import load
+
+
+def record(path: str) -> dict:
+    """An agent's record from its recorded /v1/agent/self (the controls read no more)."""
+    return state.agent_record(load(f"{path}-self"), None, "")
+
+
+def statuses(agent: dict) -> dict:
+    return {r["id"]: r["status"] for r in audit.audit_agent(agent)}
+
+
+def test_the_registry_is_data_with_unique_ids_and_known_severities():
+    ids = [c.id for c in audit.CONTROLS]
+    assert len(ids) == len(set(ids))
+    assert {c.severity for c in audit.CONTROLS} <= set(audit.SEVERITIES)
+    assert {c.scope for c in audit.CONTROLS} <= {"agent", "server", "client"}
+    assert all(c.source.startswith("Consul security model") and c.fix for c in audit.CONTROLS)
+
+
+def test_the_insecure_baseline_fails_every_requirement_consul_leaves_off():
+    seen = statuses(record("plain/leader"))
+    assert {k for k, v in seen.items() if v == "fail"} == {
+        "CSEC-GOSSIP-01", "CSEC-GOSSIP-02", "CSEC-GOSSIP-03", "CSEC-TLS-01", "CSEC-TLS-03",
+        "CSEC-TLS-04", "CSEC-TLS-05", "CSEC-ACL-01", "CSEC-ACL-02", "CSEC-REC-02", "CSEC-REC-03"}
+    # what 1.8.7's defaults already get right
+    assert {k for k, v in seen.items() if v == "pass"} == {
+        "CSEC-EXEC-01", "CSEC-EXEC-02", "CSEC-HTTP-01", "CSEC-REC-01"}
+    assert seen["CSEC-TLS-02"] == "not_applicable"  # no HTTPS
+    assert seen["CSEC-REC-04"] == "not_applicable"  # a server
+
+
+def test_a_tls_cluster_passes_the_tls_requirements():
+    seen = statuses(record("tls/leader"))
+    assert [seen[k] for k in ("CSEC-TLS-01", "CSEC-TLS-03", "CSEC-TLS-04")] == ["pass"] * 3
+    assert statuses(record("tls/client"))["CSEC-REC-04"] == "fail"
+
+
+def test_an_auto_encrypt_client_is_not_asked_for_https_client_certificates():
+    agent = record("auto-encrypt/client")
+    result = {r["id"]: r for r in audit.audit_agent(agent)}["CSEC-TLS-02"]
+    assert result["status"] == "not_applicable" and result["evidence"] == {"auto_encrypt_tls": True}
+
+
+@pytest.mark.parametrize(("flaw", "control", "status"), [
+    ({"https_addrs": ["tcp://0.0.0.0:8501"], "tls_verify_incoming": False}, "CSEC-TLS-02", "fail"),
+    ({"https_addrs": ["tcp://0.0.0.0:8501"]}, "CSEC-TLS-02", "pass"),
+    ({"https_addrs": ["tcp://127.0.0.1:8501"], "tls_verify_incoming": False}, "CSEC-TLS-02", "not_applicable"),
+    ({"http_addrs": ["tcp://10.0.0.5:8500"]}, "CSEC-HTTP-01", "fail"),
+    ({"http_addrs": ["unix:///run/consul.sock"]}, "CSEC-HTTP-01", "pass"),
+    ({"http_port": -1}, "CSEC-HTTP-01", "pass"),
+    ({"enable_script_checks": True}, "CSEC-EXEC-01", "fail"),
+    ({"disable_remote_exec": False}, "CSEC-EXEC-02", "fail"),
+    ({"tls_min_version": "tls10"}, "CSEC-REC-01", "fail"),
+    ({"tls_verify_outgoing": False}, "CSEC-TLS-04", "fail"),
+    ({"tls_verify_server_hostname": None}, "CSEC-TLS-04", "unknown"),
+])
+def test_one_planted_flaw_on_a_tls_server(flaw, control, status):
+    agent = copy.deepcopy(record("tls/leader"))
+    agent["security"].update(flaw)
+    assert statuses(agent)[control] == status
+
+
+def test_summary_and_the_failures_that_fail_a_play():
+    results = audit.audit_agent(record("plain/leader"))
+    counted = audit.summary(results)
+    assert counted["failed_by_severity"] == {"critical": 5, "high": 3, "medium": 2, "low": 1}
+    assert counted["failed_by_agent"] == {"server1": 11}
+    assert sum(counted["by_status"].values()) == len(audit.CONTROLS)
+    assert {r["id"] for r in audit.fails_at_or_above(results, "critical")} == {
+        "CSEC-TLS-01", "CSEC-TLS-03", "CSEC-TLS-04", "CSEC-ACL-01", "CSEC-ACL-02"}
+    assert len(audit.fails_at_or_above(results, "low")) == 11

@@ -1,0 +1,65 @@
+"""consul_audit against real local agents as Consul's defaults leave them, and its reports
+through the audit_report filter; checked against what the agents' own configuration says."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+
+from conftest import run_module
+
+# what the insecure baseline fails: every requirement Consul's defaults leave off
+BASELINE_FAILS = {"CSEC-GOSSIP-01", "CSEC-GOSSIP-02", "CSEC-GOSSIP-03", "CSEC-TLS-01", "CSEC-TLS-03",
+                  "CSEC-TLS-04", "CSEC-TLS-05", "CSEC-ACL-01", "CSEC-ACL-02", "CSEC-REC-02",
+                  "CSEC-REC-03"}
+
+
+def test_the_baseline_fails_what_consul_leaves_off(cluster):
+    for name in ("server1", "client1"):
+        audited = run_module("consul_audit", {"http_addr": cluster.agents[name].http_addr})
+        failed = {r["id"] for r in audited["results"] if r["status"] == "fail"}
+        # a client is also asked for an RPC rate limit, which the baseline has not either
+        assert failed == BASELINE_FAILS | ({"CSEC-REC-04"} if name == "client1" else set()), name
+        assert {r["agent"] for r in audited["results"]} == {name}
+        assert audited["changed"] is False
+
+
+def test_fail_on_a_severity_names_each_failure_and_its_fix(cluster):
+    refused = run_module("consul_audit", {"http_addr": cluster.agents["server1"].http_addr,
+                                          "fail_on": "critical"})
+    assert refused["failed"]
+    assert refused["msg"].startswith("5 control(s) failed at critical or worse: ")
+    assert "CSEC-ACL-02 ACLs deny by default (ACLs are off: nothing is denied; fix: role " \
+           "consulsec.hardening.acl (acl_default_policy: deny))" in refused["msg"]
+    assert len(refused["results"]) > 0
+    checked = run_module("consul_audit", {"http_addr": cluster.agents["server1"].http_addr,
+                                          "fail_on": "critical"}, check=True)
+    assert checked["failed"]  # read-only: check mode judges the same
+
+
+def test_the_reports_of_every_agent(cluster, tmp_path):
+    inventory = cluster.write_inventory(tmp_path / "inventory.json")
+    playbook = tmp_path / "audit.yml"
+    playbook.write_text(json.dumps([
+        {"name": "Audit", "hosts": "consul_servers:consul_clients", "gather_facts": False,
+         "tasks": [{"name": "Audit the agent",
+                    "consulsec.hardening.consul_audit": {"http_addr": "{{ consul_http_addr }}"},
+                    "register": "audit"}]},
+        {"name": "Reports", "hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": f"Write the {fmt} report", "ansible.builtin.copy": {
+                "content": "{{ groups['all'] | map('extract', hostvars, ['audit', 'results']) | flatten"
+                           f" | consulsec.hardening.audit_report('{fmt}') }}}}",
+                "dest": str(tmp_path / f"audit.{ext}"), "mode": "0644"}}
+            for fmt, ext in (("html", "html"), ("junit", "xml"), ("markdown", "md"), ("json", "json"))]},
+    ]))
+    done = subprocess.run(["ansible-playbook", "-i", inventory, str(playbook)],  # noqa: S603,S607
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    suite = ET.fromstring((tmp_path / "audit.xml").read_text())
+    assert int(suite.get("failures")) == 5 * len(BASELINE_FAILS) + 2  # REC-04 on both clients
+    assert {c.get("classname") for c in suite.findall("testcase")} == set(cluster.agents)
+    report = json.loads((tmp_path / "audit.json").read_text())
+    assert report["summary"]["failed_by_agent"]["client2"] == len(BASELINE_FAILS) + 1
+    assert "| server1 | 11 |" in (tmp_path / "audit.md").read_text()
+    assert (tmp_path / "audit.html").read_text().startswith("<!DOCTYPE html>")

@@ -7,12 +7,13 @@ import json
 import subprocess
 import xml.etree.ElementTree as ET
 
-from conftest import run_module
+from conftest import run_module, run_playbook
 
 # what the insecure baseline fails: every requirement Consul's defaults leave off
 BASELINE_FAILS = {"CSEC-GOSSIP-01", "CSEC-GOSSIP-02", "CSEC-GOSSIP-03", "CSEC-TLS-01", "CSEC-TLS-03",
                   "CSEC-TLS-04", "CSEC-TLS-05", "CSEC-ACL-01", "CSEC-ACL-02", "CSEC-REC-02",
                   "CSEC-REC-03"}
+CONTROLS = 17  # the registry's size (plugins/module_utils/_audit.py)
 
 
 def test_the_baseline_fails_what_consul_leaves_off(cluster):
@@ -63,3 +64,22 @@ def test_the_reports_of_every_agent(cluster, tmp_path):
     assert report["summary"]["failed_by_agent"]["client2"] == len(BASELINE_FAILS) + 1
     assert "| server1 | 11 |" in (tmp_path / "audit.md").read_text()
     assert (tmp_path / "audit.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_the_audit_playbook_writes_the_reports_and_fails_at_the_chosen_severity(cluster, tmp_path):
+    inventory = cluster.write_inventory(tmp_path / "inventory.json")
+    reports = tmp_path / "reports"
+    done = run_playbook("audit", inventory, audit_report_dir=str(reports))
+    assert done.returncode == 0, done.stdout[-3000:]
+    output = " ".join(done.stdout.split())
+    assert f"{len(cluster.agents) * CONTROLS} judgements" in output, output[-3000:]
+    assert sorted(p.name for p in reports.iterdir()) == ["audit.html", "audit.json", "audit.md", "audit.xml"]
+    stopped = run_playbook("audit", inventory, audit_report_dir=str(reports), audit_fail_on="critical",
+                           audit_report_formats=["junit"])
+    assert stopped.returncode != 0
+    output = " ".join(stopped.stdout.split())
+    assert f"{5 * len(cluster.agents)} control(s) failed at critical or worse" in output, output[-3000:]
+    assert "server1 CSEC-ACL-02 ACLs deny by default" in output
+    # the reports were written before the play failed
+    assert ET.fromstring((reports / "audit.xml").read_text()).get("failures") == str(
+        5 * len(BASELINE_FAILS) + 2)

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 from typing import Any, Callable
 
+from ._audit_host import config_not_writable_by_others, data_dir_closed, secrets_not_readable_by_others
+
 Judgement = tuple[str, Any, str]  # status, evidence, why
 SEVERITIES = ("critical", "high", "medium", "low")
 MODEL = "Consul security model, Secure Configuration"
+THREATS = "Consul security model, Threat Model (outside it: access to the data and configuration directories)"
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Control:
     title: str
     source: str
     severity: str
-    scope: str  # agent, server or client: the agents the control applies to
+    scope: str  # agent, server or client: the agents it applies to; host: every agent's host
     judge: Callable[[dict[str, Any]], Judgement]
     fix: str
 
@@ -242,11 +245,18 @@ CONTROLS: tuple[Control, ...] = (
     Control("CSEC-REC-04", "Clients' RPC to the servers is rate limited",
             f"{MODEL}, Recommendations: Customize Default Limits (rpc_rate)", "low", "client",
             client_rpc_rate_limited, "Consul settings limits.rpc_rate and rpc_max_burst (not set by this collection yet)"),
+    Control("CSEC-HOST-01", "The data directory is closed to others", THREATS, "high", "host",
+            data_dir_closed, "chmod o-rwx on the data directory (0700 or 0750)"),
+    Control("CSEC-HOST-02", "Only owner and group may change the configuration", THREATS, "high", "host",
+            config_not_writable_by_others, "chmod o-w on the configuration directory and its files"),
+    Control("CSEC-HOST-03", "Files with a gossip key, a token or a private key are closed to others",
+            THREATS, "high", "host", secrets_not_readable_by_others,
+            "chmod o-rwx on each file named (0640 or 0600, owned by the agent's user)"),
 )
 
 
 def applies(control: Control, agent: dict[str, Any]) -> bool:
-    return control.scope == "agent" or (control.scope == "server") == bool(agent.get("server"))
+    return control.scope in ("agent", "host") or (control.scope == "server") == bool(agent.get("server"))
 
 
 def audit_agent(agent: dict[str, Any], controls: tuple[Control, ...] = CONTROLS) -> list[dict[str, Any]]:

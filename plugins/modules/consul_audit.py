@@ -14,7 +14,8 @@ description:
     the collection's registry that applies to the agent. Each control comes from the
     security model's requirements and recommendations (mTLS, ACLs, gossip encryption,
     script checks, remote exec, plain HTTP beyond loopback, TLS version, response headers,
-    HTTP write CIDRs, RPC limits).
+    HTTP write CIDRs, RPC limits), and, given the directories, the modes of the agent's
+    data and configuration directories and of its files with secrets.
   - Each judgement is C(pass), C(fail), C(not_applicable) or C(unknown) (the agent does not
     report the setting), with the evidence seen and the fix (the role of this collection, or
     the Consul setting). Evidence never holds a secret.
@@ -26,6 +27,16 @@ extends_documentation_fragment:
   - consulsec.hardening.attributes
   - consulsec.hardening.attributes.READ_ONLY
 options:
+  config_dir:
+    description:
+      - The agent's configuration directory on this host. With O(data_dir), the host
+        controls are judged (modes of the directories and of the files with secrets, read
+        where the module runs; file contents are only searched for secret keys, never
+        returned). Without them those controls are C(unknown).
+    type: path
+  data_dir:
+    description: The agent's data directory on this host.
+    type: path
   fail_on:
     description:
       - Fail when a control fails at this severity or a worse one. V(none) never fails.
@@ -33,8 +44,7 @@ options:
     choices: [critical, high, medium, low, none]
     default: none
 notes:
-  - Controls of the cluster (intentions, keyring) and of the host (directory modes, the
-    agent's user) are not judged yet.
+  - Controls of the cluster (intentions, keyring) and the agent's user are not judged yet.
 """
 
 EXAMPLES = r"""
@@ -64,11 +74,15 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._audit import 
     fails_at_or_above,
     summary,
 )
+from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import host_facts
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
 
 
 def run(module: ConsulModule) -> dict:
-    results = audit_agent(gather_agent(module.client()))
+    agent = gather_agent(module.client())
+    if module.params["config_dir"] and module.params["data_dir"]:
+        agent["host"] = host_facts(module.params["config_dir"], module.params["data_dir"])
+    results = audit_agent(agent)
     outcome = {"changed": False, "results": results, "summary": summary(results)}
     if module.params["fail_on"] != "none":
         failed = fails_at_or_above(results, module.params["fail_on"])
@@ -83,6 +97,8 @@ def run(module: ConsulModule) -> dict:
 def main() -> None:
     module = ConsulModule(
         argument_spec={
+            "config_dir": {"type": "path"},
+            "data_dir": {"type": "path"},
             "fail_on": {"type": "str", "choices": [*SEVERITIES, "none"], "default": "none"},
         },
         supports_check_mode=True,

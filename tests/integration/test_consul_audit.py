@@ -13,7 +13,7 @@ from conftest import run_module, run_playbook
 BASELINE_FAILS = {"CSEC-GOSSIP-01", "CSEC-GOSSIP-02", "CSEC-GOSSIP-03", "CSEC-TLS-01", "CSEC-TLS-03",
                   "CSEC-TLS-04", "CSEC-TLS-05", "CSEC-ACL-01", "CSEC-ACL-02", "CSEC-REC-02",
                   "CSEC-REC-03"}
-CONTROLS = 17  # the registry's size (plugins/module_utils/_audit.py)
+CONTROLS = 20  # the registry's size (plugins/module_utils/_audit.py)
 
 
 def test_the_baseline_fails_what_consul_leaves_off(cluster):
@@ -24,6 +24,30 @@ def test_the_baseline_fails_what_consul_leaves_off(cluster):
         assert failed == BASELINE_FAILS | ({"CSEC-REC-04"} if name == "client1" else set()), name
         assert {r["agent"] for r in audited["results"]} == {name}
         assert audited["changed"] is False
+
+
+def test_the_hosts_planted_flaws_and_only_those(cluster):
+    """client2's data dir opened to others, and a world-readable fragment with a gossip key
+    (a placeholder key, never loaded: the file is removed before any restart)."""
+    agent = cluster.agents["client2"]
+    args = {"http_addr": agent.http_addr, "config_dir": str(agent.config_dir), "data_dir": str(agent.data_dir)}
+    clean = run_module("consul_audit", args)
+    assert {r["id"]: r["status"] for r in clean["results"] if r["id"].startswith("CSEC-HOST")} == {
+        "CSEC-HOST-01": "pass", "CSEC-HOST-02": "pass", "CSEC-HOST-03": "pass"}
+    fragment = agent.config_dir / "50-planted.json"
+    fragment.write_text(json.dumps({"encrypt": "cGxhbnRlZCBrZXksIG5vdCB1c2VkIGFueXdoZXJlIQ=="}))
+    fragment.chmod(0o644)
+    agent.data_dir.chmod(0o755)
+    try:
+        planted = run_module("consul_audit", args)
+    finally:
+        fragment.unlink()
+        agent.data_dir.chmod(0o700)
+    host = {r["id"]: r for r in planted["results"] if r["id"].startswith("CSEC-HOST")}
+    assert host["CSEC-HOST-01"]["status"] == "fail" and host["CSEC-HOST-01"]["evidence"] == {str(agent.data_dir): "0755"}
+    assert host["CSEC-HOST-02"]["status"] == "pass"
+    assert host["CSEC-HOST-03"]["evidence"] == {str(fragment): "0644"}
+    assert "cGxhbnRlZCBr" not in json.dumps(planted)
 
 
 def test_fail_on_a_severity_names_each_failure_and_its_fix(cluster):

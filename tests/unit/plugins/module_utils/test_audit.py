@@ -25,7 +25,7 @@ def test_the_registry_is_data_with_unique_ids_and_known_severities():
     ids = [c.id for c in audit.CONTROLS]
     assert len(ids) == len(set(ids))
     assert {c.severity for c in audit.CONTROLS} <= set(audit.SEVERITIES)
-    assert {c.scope for c in audit.CONTROLS} <= {"agent", "server", "client"}
+    assert {c.scope for c in audit.CONTROLS} <= {"agent", "server", "client", "host"}
     assert all(c.source.startswith("Consul security model") and c.fix for c in audit.CONTROLS)
 
 
@@ -81,3 +81,27 @@ def test_summary_and_the_failures_that_fail_a_play():
     assert {r["id"] for r in audit.fails_at_or_above(results, "critical")} == {
         "CSEC-TLS-01", "CSEC-TLS-03", "CSEC-TLS-04", "CSEC-ACL-01", "CSEC-ACL-02"}
     assert len(audit.fails_at_or_above(results, "low")) == 11
+
+
+def test_host_controls_are_unknown_until_the_host_is_read():
+    seen = statuses(record("plain/leader"))
+    assert [seen[k] for k in ("CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03")] == ["unknown"] * 3
+
+
+def test_host_controls_on_the_modes_read():
+    agent = record("plain/leader")
+    agent["host"] = {
+        "config_dir": {"path": "/etc/consul.d", "mode": "0755"},
+        "data_dir": {"path": "/var/lib/consul", "mode": "0750"},
+        "files": [{"path": "/etc/consul.d/50-gossip.json", "mode": "0640", "secret": True},
+                  {"path": "/etc/consul.d/00-base.hcl", "mode": "0644", "secret": False}]}
+    seen = statuses(agent)
+    assert [seen[k] for k in ("CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03")] == ["pass"] * 3
+    agent["host"]["data_dir"]["mode"] = "0755"
+    agent["host"]["files"][0]["mode"] = "0644"
+    agent["host"]["files"][1]["mode"] = "0666"
+    judged = {r["id"]: r for r in audit.audit_agent(agent)}
+    assert judged["CSEC-HOST-01"]["evidence"] == {"/var/lib/consul": "0755"}
+    assert judged["CSEC-HOST-02"]["evidence"] == {"/etc/consul.d/00-base.hcl": "0666"}
+    assert judged["CSEC-HOST-03"]["evidence"] == {"/etc/consul.d/50-gossip.json": "0644"}
+    assert all(judged[k]["status"] == "fail" for k in ("CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03"))

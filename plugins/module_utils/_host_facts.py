@@ -1,0 +1,81 @@
+# Copyright: consulsec.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read, on the agent's host, what the audit's host controls judge: the modes and owners of
+the config and data directories and of the files in them that hold secrets. A file's
+contents are read only to tell whether it holds a secret; nothing of them is returned.
+
+Private module_utils: may change in any release.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from typing import Any
+
+# config keys whose values are secrets: the gossip key, ACL tokens
+SECRET_KEYS = frozenset(("encrypt", "token", "tokens", "agent_master", "master", "agent_recovery",
+                         "initial_management", "replication"))
+HCL_SECRET = re.compile(r"^\s*(encrypt|token|tokens|agent_master|master|agent_recovery|"
+                        r"initial_management)\s*[={]", re.MULTILINE)
+# files of the data dir that hold secrets: tokens set through the API, the gossip keyrings
+DATA_SECRETS = ("acl-tokens.json", "serf/local.keyring", "serf/remote.keyring")
+
+
+def _json_has_secret(data: Any) -> bool:
+    if isinstance(data, dict):
+        return any(k in SECRET_KEYS or _json_has_secret(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_json_has_secret(v) for v in data)
+    return False
+
+
+def holds_secret(name: str, text: str) -> bool:
+    """Whether a config file's text sets a secret (the value is not kept)."""
+    if name.endswith(".json"):
+        try:
+            return _json_has_secret(json.loads(text))
+        except ValueError:
+            return False
+    return bool(HCL_SECRET.search(text))
+
+
+def _entry(path: str) -> dict[str, Any] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return {"path": path, "mode": f"{stat.S_IMODE(st.st_mode):04o}", "uid": st.st_uid, "gid": st.st_gid}
+
+
+def _config_files(config_dir: str) -> list[dict[str, Any]]:
+    files = []
+    for root, _dirs, names in os.walk(config_dir):
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            entry = _entry(path)
+            if entry is None or not stat.S_ISREG(os.stat(path).st_mode):
+                continue
+            if name.endswith((".json", ".hcl")):
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as handle:
+                        entry["secret"] = holds_secret(name, handle.read())
+                except OSError:
+                    entry["secret"] = None
+            else:
+                entry["secret"] = name.endswith(("-key.pem", ".key"))
+            files.append(entry)
+    return files
+
+
+def host_facts(config_dir: str, data_dir: str) -> dict[str, Any]:
+    """Modes (octal strings) and owners of the two directories, of every config file
+    (``secret`` when it sets a gossip key or token, or is a private key) and of the data
+    dir's secret files that exist."""
+    data_files = [e for e in (_entry(os.path.join(data_dir, p)) for p in DATA_SECRETS) if e]
+    for entry in data_files:
+        entry["secret"] = True
+    return {"config_dir": _entry(config_dir), "data_dir": _entry(data_dir),
+            "files": _config_files(config_dir) + data_files}

@@ -1,0 +1,42 @@
+"""What the host controls read: modes, owners, and whether a file holds a secret (never
+what the secret is)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import holds_secret, host_facts
+
+KEY = "VGhpcyBpcyBub3QgYSByZWFsIGtleSwgYnV0IDMyIGI="
+
+
+def test_secret_keys_are_found_in_json_and_hcl():
+    assert holds_secret("50.json", json.dumps({"encrypt": KEY}))
+    assert holds_secret("70.json", json.dumps({"acl": {"tokens": {"agent_master": "x"}}}))
+    assert holds_secret("80.json", json.dumps({"service": {"name": "web", "token": "x"}}))
+    assert not holds_secret("00.json", json.dumps({"datacenter": "dc1", "encrypt_verify_incoming": True}))
+    assert holds_secret("50.hcl", f'encrypt = "{KEY}"\n')
+    assert holds_secret("70.hcl", 'acl {\n  tokens {\n    agent_master = "x"\n  }\n}\n')
+    assert not holds_secret("00.hcl", 'datacenter = "dc1"\nencrypt_verify_incoming = true\n')
+    assert not holds_secret("bad.json", "{not json")
+
+
+def test_host_facts_read_modes_and_never_contents(tmp_path):
+    config, data = tmp_path / "config", tmp_path / "data"
+    (config / "tls").mkdir(parents=True)
+    (data / "serf").mkdir(parents=True)
+    (config / "50-gossip.json").write_text(json.dumps({"encrypt": KEY}))
+    (config / "00-base.json").write_text(json.dumps({"datacenter": "dc1"}))
+    (config / "tls" / "agent-key.pem").write_text("-----BEGIN EC PRIVATE KEY-----\n")
+    (data / "serf" / "local.keyring").write_text(json.dumps([KEY]))
+    os.chmod(config / "50-gossip.json", 0o644)
+    os.chmod(data, 0o700)
+    facts = host_facts(str(config), str(data))
+    files = {os.path.relpath(f["path"], tmp_path): (f["mode"], f["secret"]) for f in facts["files"]}
+    assert files == {"config/00-base.json": ("0644", False), "config/50-gossip.json": ("0644", True),
+                     "config/tls/agent-key.pem": (files["config/tls/agent-key.pem"][0], True),
+                     "data/serf/local.keyring": (files["data/serf/local.keyring"][0], True)}
+    assert facts["data_dir"]["mode"] == "0700"
+    assert KEY not in json.dumps(facts) and "PRIVATE" not in json.dumps(facts)
+    assert host_facts(str(tmp_path / "missing"), str(data))["config_dir"] is None

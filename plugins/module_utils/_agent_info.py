@@ -16,7 +16,7 @@ from ._client import ConsulClient
 from ._errors import ConsulError
 
 GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots", "services",
-                  "catalog_sync")
+                  "catalog_sync", "intentions")
 ENDPOINTS = {
     "self": "/v1/agent/self",
     "members": "/v1/agent/members",
@@ -30,6 +30,8 @@ ENDPOINTS = {
     "connect_roots": "/v1/agent/connect/ca/roots",
     # the services registered on this agent (as far as the token may read them)
     "services": "/v1/agent/services",
+    # the service mesh's intentions (the cluster's, answered through any agent)
+    "intentions": "/v1/connect/intentions",
 }
 PARAMS = {"serf_health": {"filter": 'CheckID == "serfHealth"'}}
 # what the agent holds, what the catalog holds of its node, and the agent's ACL-blocked counters

@@ -204,6 +204,14 @@ def parse_services(services: dict[str, Any] | None) -> list[dict[str, Any]] | No
                    for service_id, service in services.items()), key=lambda s: s["id"])
 
 
+def parse_intentions(intentions: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """/v1/connect/intentions: each intention's source, destination and action."""
+    if not isinstance(intentions, list):
+        return None
+    return [{"source": i.get("SourceName"), "destination": i.get("DestinationName"),
+             "action": i.get("Action")} for i in intentions]
+
+
 def parse_autopilot(health: dict[str, Any] | None) -> dict[str, Any] | None:
     """/v1/operator/autopilot/health (200 when healthy, 429 with the same body when not)."""
     if not isinstance(health, dict):
@@ -294,7 +302,8 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
                  keyring: list[dict[str, Any]] | None = None,
                  serf_health: list[dict[str, Any]] | None = None,
                  connect_roots: dict[str, Any] | None = None,
-                 services: dict[str, Any] | None = None) -> dict[str, Any]:
+                 services: dict[str, Any] | None = None,
+                 intentions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything about one agent in one normalized record."""
     record = parse_self(agent_self)
     parsed_members = parse_members(members)
@@ -309,4 +318,5 @@ def agent_record(agent_self: dict[str, Any], members: list[dict[str, Any]] | Non
     record["serf_health"] = parse_serf_health(serf_health)
     record["connect_roots"] = parse_connect_roots(connect_roots)
     record["services"] = parse_services(services)
+    record["intentions"] = parse_intentions(intentions)
     return record

@@ -24,6 +24,7 @@ from ._audit_host import config_not_writable_by_others, data_dir_closed, secrets
 Judgement = tuple[str, Any, str]  # status, evidence, why
 SEVERITIES = ("critical", "high", "medium", "low")
 MODEL = "Consul security model, Secure Configuration"
+MESH = "Consul service mesh security checklist and best practices (default deny intention policy)"
 THREATS = "Consul security model, Threat Model (outside it: access to the data and configuration directories)"
 
 
@@ -33,7 +34,9 @@ class Control:
     title: str
     source: str
     severity: str
-    scope: str  # agent, server or client: the agents it applies to; host: every agent's host
+    # agent, server or client: the agents it applies to; host: every agent's host; cluster:
+    # the whole cluster, judged once, on the leader
+    scope: str
     judge: Callable[[dict[str, Any]], Judgement]
     fix: str
 
@@ -197,6 +200,19 @@ def client_rpc_rate_limited(agent: dict[str, Any]) -> Judgement:
     return "fail", {"rpc_rate": seen}, "RPC requests to the servers are not limited"
 
 
+def intentions_deny_by_default(agent: dict[str, Any]) -> Judgement:
+    intentions = agent.get("intentions")
+    if intentions is None:
+        reason = agent.get("errors", {}).get("intentions", "intentions were not read")
+        return "unknown", {}, f"could not read the intentions: {reason}"
+    deny_all = [i for i in intentions if (i["source"], i["destination"], i["action"]) == ("*", "*", "deny")]
+    if deny_all:
+        return "pass", {"intentions": len(intentions)}, "* -> * deny is in place"
+    allow_all = [i for i in intentions if (i["source"], i["destination"]) == ("*", "*")]
+    return "fail", {"intentions": len(intentions), "star_to_star": [i["action"] for i in allow_all]}, \
+        "no * -> * deny: services not named in an intention may talk to each other"
+
+
 CONTROLS: tuple[Control, ...] = (
     Control("CSEC-GOSSIP-01", "Gossip is encrypted", f"{MODEL}, Requirements: Gossip Encryption",
             "high", "agent", gossip_encrypted,
@@ -245,6 +261,9 @@ CONTROLS: tuple[Control, ...] = (
     Control("CSEC-REC-04", "Clients' RPC to the servers is rate limited",
             f"{MODEL}, Recommendations: Customize Default Limits (rpc_rate)", "low", "client",
             client_rpc_rate_limited, "Consul settings limits.rpc_rate and rpc_max_burst (not set by this collection yet)"),
+    Control("CSEC-MESH-01", "Intentions deny by default", MESH, "high", "cluster",
+            intentions_deny_by_default,
+            "role consulsec.hardening.acl (acl_intentions_default_deny, acl_intentions_allow)"),
     Control("CSEC-HOST-01", "The data directory is closed to others", THREATS, "high", "host",
             data_dir_closed, "chmod o-rwx on the data directory (0700 or 0750)"),
     Control("CSEC-HOST-02", "Only owner and group may change the configuration", THREATS, "high", "host",
@@ -256,6 +275,8 @@ CONTROLS: tuple[Control, ...] = (
 
 
 def applies(control: Control, agent: dict[str, Any]) -> bool:
+    if control.scope == "cluster":
+        return bool(agent.get("is_leader"))
     return control.scope in ("agent", "host") or (control.scope == "server") == bool(agent.get("server"))
 
 
@@ -266,7 +287,8 @@ def audit_agent(agent: dict[str, Any], controls: tuple[Control, ...] = CONTROLS)
         if applies(control, agent):
             status, evidence, why = control.judge(agent)
         else:
-            status, evidence, why = "not_applicable", {}, f"applies to {control.scope}s only"
+            status, evidence, why = "not_applicable", {}, (
+                "judged once, on the leader" if control.scope == "cluster" else f"applies to {control.scope}s only")
         results.append({"id": control.id, "title": control.title, "source": control.source,
                         "severity": control.severity, "scope": control.scope, "agent": agent.get("name"),
                         "status": status, "evidence": evidence, "why": why, "fix": control.fix})

@@ -38,12 +38,12 @@ options:
         services registered on this agent (those the token may read). C(catalog_sync)
         compares what the agent holds with what the catalog holds of its node (its
         anti-entropy works with its tokens); it needs a token that may read the agent,
-        its node and its services.
+        its node and its services. C(intentions) are the service mesh's intentions.
       - An error in an optional part does not fail the module; it is reported in
         RV(agent.errors) and the part is V(null).
     type: list
     elements: str
-    choices: [autopilot, raft, keyring, serf_health, connect_roots, services, catalog_sync]
+    choices: [autopilot, raft, keyring, serf_health, connect_roots, services, catalog_sync, intentions]
     default: [autopilot, raft]
 notes:
   - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
@@ -140,6 +140,11 @@ agent:
       elements: dict
     services:
       description: The services registered on this agent, each with C(id) and C(name);
+        V(null) when not gathered.
+      type: list
+      elements: dict
+    intentions:
+      description: The intentions, each with C(source), C(destination) and C(action);
         V(null) when not gathered.
       type: list
       elements: dict

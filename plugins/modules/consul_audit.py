@@ -14,8 +14,9 @@ description:
     the collection's registry that applies to the agent. Each control comes from the
     security model's requirements and recommendations (mTLS, ACLs, gossip encryption,
     script checks, remote exec, plain HTTP beyond loopback, TLS version, response headers,
-    HTTP write CIDRs, RPC limits), and, given the directories, the modes of the agent's
-    data and configuration directories and of its files with secrets.
+    HTTP write CIDRs, RPC limits), the mesh checklist's default-deny intention (judged once,
+    on the leader), and, given the directories, the modes of the agent's data and
+    configuration directories and of its files with secrets.
   - Each judgement is C(pass), C(fail), C(not_applicable) or C(unknown) (the agent does not
     report the setting), with the evidence seen and the fix (the role of this collection, or
     the Consul setting). Evidence never holds a secret.
@@ -44,7 +45,7 @@ options:
     choices: [critical, high, medium, low, none]
     default: none
 notes:
-  - Controls of the cluster (intentions, keyring) and the agent's user are not judged yet.
+  - The keyring and the agent's user are not judged yet.
 """
 
 EXAMPLES = r"""
@@ -79,7 +80,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._module import
 
 
 def run(module: ConsulModule) -> dict:
-    agent = gather_agent(module.client())
+    agent = gather_agent(module.client(), ["intentions"])
     if module.params["config_dir"] and module.params["data_dir"]:
         agent["host"] = host_facts(module.params["config_dir"], module.params["data_dir"])
     results = audit_agent(agent)

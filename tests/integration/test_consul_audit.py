@@ -13,15 +13,16 @@ from conftest import run_module, run_playbook
 BASELINE_FAILS = {"CSEC-GOSSIP-01", "CSEC-GOSSIP-02", "CSEC-GOSSIP-03", "CSEC-TLS-01", "CSEC-TLS-03",
                   "CSEC-TLS-04", "CSEC-TLS-05", "CSEC-ACL-01", "CSEC-ACL-02", "CSEC-REC-02",
                   "CSEC-REC-03"}
-CONTROLS = 20  # the registry's size (plugins/module_utils/_audit.py)
+CONTROLS = 21  # the registry's size (plugins/module_utils/_audit.py)
 
 
 def test_the_baseline_fails_what_consul_leaves_off(cluster):
     for name in ("server1", "client1"):
         audited = run_module("consul_audit", {"http_addr": cluster.agents[name].http_addr})
         failed = {r["id"] for r in audited["results"] if r["status"] == "fail"}
-        # a client is also asked for an RPC rate limit, which the baseline has not either
-        assert failed == BASELINE_FAILS | ({"CSEC-REC-04"} if name == "client1" else set()), name
+        # a client is also asked for an RPC rate limit, which the baseline has not either;
+        # the leader for the cluster's default-deny intention
+        assert failed - {"CSEC-MESH-01"} == BASELINE_FAILS | ({"CSEC-REC-04"} if name == "client1" else set()), name
         assert {r["agent"] for r in audited["results"]} == {name}
         assert audited["changed"] is False
 
@@ -82,11 +83,14 @@ def test_the_reports_of_every_agent(cluster, tmp_path):
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     suite = ET.fromstring((tmp_path / "audit.xml").read_text())
-    assert int(suite.get("failures")) == 5 * len(BASELINE_FAILS) + 2  # REC-04 on both clients
+    # REC-04 on both clients, the default-deny intention once (on the leader)
+    assert int(suite.get("failures")) == 5 * len(BASELINE_FAILS) + 2 + 1
     assert {c.get("classname") for c in suite.findall("testcase")} == set(cluster.agents)
+    mesh = [c for c in suite.findall("testcase") if c.get("name").startswith("CSEC-MESH-01")]
+    assert sum(c.find("failure") is not None for c in mesh) == 1
     report = json.loads((tmp_path / "audit.json").read_text())
     assert report["summary"]["failed_by_agent"]["client2"] == len(BASELINE_FAILS) + 1
-    assert "| server1 | 11 |" in (tmp_path / "audit.md").read_text()
+    assert "| client1 | 12 |" in (tmp_path / "audit.md").read_text()
     assert (tmp_path / "audit.html").read_text().startswith("<!DOCTYPE html>")
 
 
@@ -106,4 +110,4 @@ def test_the_audit_playbook_writes_the_reports_and_fails_at_the_chosen_severity(
     assert "server1 CSEC-ACL-02 ACLs deny by default" in output
     # the reports were written before the play failed
     assert ET.fromstring((reports / "audit.xml").read_text()).get("failures") == str(
-        5 * len(BASELINE_FAILS) + 2)
+        5 * len(BASELINE_FAILS) + 2 + 1)

@@ -25,8 +25,8 @@ def test_the_registry_is_data_with_unique_ids_and_known_severities():
     ids = [c.id for c in audit.CONTROLS]
     assert len(ids) == len(set(ids))
     assert {c.severity for c in audit.CONTROLS} <= set(audit.SEVERITIES)
-    assert {c.scope for c in audit.CONTROLS} <= {"agent", "server", "client", "host"}
-    assert all(c.source.startswith("Consul security model") and c.fix for c in audit.CONTROLS)
+    assert {c.scope for c in audit.CONTROLS} <= {"agent", "server", "client", "host", "cluster"}
+    assert all(c.source.startswith("Consul ") and c.fix for c in audit.CONTROLS)
 
 
 def test_the_insecure_baseline_fails_every_requirement_consul_leaves_off():
@@ -105,3 +105,18 @@ def test_host_controls_on_the_modes_read():
     assert judged["CSEC-HOST-02"]["evidence"] == {"/etc/consul.d/00-base.hcl": "0666"}
     assert judged["CSEC-HOST-03"]["evidence"] == {"/etc/consul.d/50-gossip.json": "0644"}
     assert all(judged[k]["status"] == "fail" for k in ("CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03"))
+
+
+def leader(intentions: str | None) -> dict:
+    return state.agent_record(load("plain/leader-self"), load("plain/leader-members"), load("plain/leader-leader"),
+                              intentions=load(f"acl-api/{intentions}") if intentions else None)
+
+
+def test_the_default_deny_intention_is_judged_once_on_the_leader():
+    assert statuses(leader("intentions-one"))["CSEC-MESH-01"] == "pass"
+    empty = {r["id"]: r for r in audit.audit_agent(leader("intentions-empty"))}["CSEC-MESH-01"]
+    assert empty["status"] == "fail" and empty["evidence"] == {"intentions": 0, "star_to_star": []}
+    assert statuses(leader(None))["CSEC-MESH-01"] == "unknown"
+    follower = state.agent_record(load("plain/follower-self"), load("plain/follower-members"),
+                                  load("plain/follower-leader"), intentions=load("acl-api/intentions-one"))
+    assert statuses(follower)["CSEC-MESH-01"] == "not_applicable"

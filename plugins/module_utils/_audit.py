@@ -217,7 +217,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("CSEC-GOSSIP-01", "Gossip is encrypted", f"{MODEL}, Requirements: Gossip Encryption",
             "high", "agent", gossip_encrypted,
             "role consulsec.hardening.gossip_encryption"),
-    Control("CSEC-GOSSIP-02", "Incoming gossip must be encrypted",
+    Control("CSEC-GOSSIP-02", "Unencrypted incoming gossip is refused",
             f"{MODEL}, Requirements: Gossip Encryption (encrypt_verify_incoming)", "high", "agent",
             gossip_verify_incoming, "role consulsec.hardening.gossip_encryption"),
     Control("CSEC-GOSSIP-03", "Outgoing gossip is encrypted",

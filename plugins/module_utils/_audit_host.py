@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-Judgement = tuple[str, Any, str]
+from ._audit_agent import Judgement
+
 NOT_GATHERED = "the host was not read (give config_dir and data_dir)"
 
 

@@ -36,7 +36,7 @@ ENDPOINTS = {
 PARAMS = {"serf_health": {"filter": 'CheckID == "serfHealth"'}}
 # what the agent holds, what the catalog holds of its node, and the agent's ACL-blocked counters
 SYNC_ENDPOINTS = {
-    "services": "/v1/agent/services",
+    "services": ENDPOINTS["services"],
     "checks": "/v1/agent/checks",
     "catalog_node": "/v1/catalog/node/{node}",
     "health_node": "/v1/health/node/{node}",

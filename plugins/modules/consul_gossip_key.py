@@ -93,11 +93,15 @@ keyring:
       C(verdict) and C(why). C(none) (no file), C(keep) (it holds the key),
       C(move_aside) (stale, the agent does not encrypt gossip), C(conflict) (the agent
       encrypts with other keys; give the cluster's key instead).
+    - C(keys), how many keys the file holds, and C(primary), whether the key is its first,
+      the one the agent encrypts with (Consul writes the primary key first).
   returned: when O(local_keyring) is given
   type: dict
   sample:
     verdict: none
     why: no local keyring file
+    keys: 0
+    primary: false
 """
 
 import json
@@ -139,6 +143,8 @@ def run(module: AnsibleModule) -> dict:
         keys = read_keyring_file(module.params["local_keyring"])
         result["keyring"] = keyring_file_verdict(keys, result["key"],
                                                  module.params["gossip_encrypted"])
+        # Consul writes the primary key first (measured on 1.8.7)
+        result["keyring"].update(keys=len(keys or []), primary=bool(keys) and keys[0] == result["key"])
     return result
 
 

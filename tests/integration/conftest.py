@@ -53,10 +53,12 @@ def run_module_output(module: str, args: dict[str, Any], check: bool = False,
     return result, output
 
 
-def run_playbook(playbook: str, inventory_path: str, timeout: float = 1500,
+def run_playbook(playbook: str, inventory_path: str, timeout: float = 1500, *flags: str,
                  **extra: Any) -> subprocess.CompletedProcess:
-    """One of the collection's playbooks (playbooks/<playbook>.yml), extra vars as JSON."""
-    command = ["ansible-playbook", "-i", inventory_path, str(ROOT / "playbooks" / f"{playbook}.yml")]
+    """One of the collection's playbooks (playbooks/<playbook>.yml), extra vars as JSON,
+    and further ansible-playbook flags (e.g. --check)."""
+    command = ["ansible-playbook", "-i", inventory_path, str(ROOT / "playbooks" / f"{playbook}.yml"),
+               *flags]
     if extra:
         command += ["-e", json.dumps(extra)]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout,  # noqa: S603

@@ -10,8 +10,8 @@ replaced by /testbed, the agents' loopback prefix by 127.0.1., and gossip key ma
 placeholder keys of the same shape.
 
 Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
-(steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api, catalog_sync;
-all by default)
+(steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api, catalog_sync,
+keyring; all by default)
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ OUT = Path(__file__).resolve().parents[1] / "unit" / "fixtures" / "consul-1.8.7"
 ENDPOINTS = {
     "self": "/v1/agent/self",
     "members": "/v1/agent/members",
+    "members_wan": "/v1/agent/members?wan=1",
     "leader": "/v1/status/leader",
     "peers": "/v1/status/peers",
     "autopilot": "/v1/operator/autopilot/health",
@@ -449,9 +450,33 @@ def catalog_sync(base: Path) -> None:
         cluster.stop()
 
 
+def keyring(base: Path) -> None:
+    print("keyring: a second key installed, then made primary; a client down in between")
+    keys = [base64.b64encode(secrets.token_bytes(32)).decode() for _index in range(2)]
+    cluster = LocalCluster(base / "keyring")
+    cluster.prepare()
+    for name in cluster.agents:
+        cluster.write_fragment(name, "50-gossip.json", {"encrypt": keys[0]})
+    with cluster:
+        wait_autopilot_healthy(cluster)
+        rec = Recorder(cluster, "keyring")
+        rec.keys = {keys[0]: PLACEHOLDER_KEYS[0], keys[1]: PLACEHOLDER_KEYS[1]}
+        rec.record("one-key", "server1", ["keyring", "members", "members_wan"])
+        rec.send("server1", "POST", ENDPOINTS["keyring"], {"Key": keys[1]})
+        rec.record("installed", "server1", ["keyring"])
+        # killed, not left: the server keeps it as failed, and the keyring counts without it
+        cluster.stop_agent("client2", graceful=False)
+        wait_member_status(cluster, "server1", "client2", 4)
+        rec.record("client-down", "server1", ["keyring", "members"])
+        cluster.start_agent("client2")
+        wait_member_status(cluster, "server1", "client2", 1)
+        rec.send("server1", "PUT", ENDPOINTS["keyring"], {"Key": keys[1]})
+        rec.record("used", "server1", ["keyring"])
+
+
 STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health,
          "auto_encrypt": auto_encrypt, "acl_api": acl_api,
-         "catalog_sync": catalog_sync}
+         "catalog_sync": catalog_sync, "keyring": keyring}
 
 
 def main() -> int:

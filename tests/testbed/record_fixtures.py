@@ -11,7 +11,7 @@ placeholder keys of the same shape.
 
 Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
 (steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api, catalog_sync,
-keyring; all by default)
+keyring, hardened; all by default)
 """
 
 from __future__ import annotations
@@ -474,9 +474,33 @@ def keyring(base: Path) -> None:
         rec.record("used", "server1", ["keyring"])
 
 
+# the settings of tests/unit/plugins/module_utils/test_harden.py's SETTINGS, as Consul reads them
+HARDENED = {
+    "enable_script_checks": False, "enable_local_script_checks": True, "disable_remote_exec": True,
+    "enable_agent_tls_for_checks": True, "tls_min_version": "tls12",
+    "tls_cipher_suites": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "http_config": {"response_headers": {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"},
+                    "allow_write_http_from": ["127.0.0.0/8", "::1/128"]},
+    "limits": {"http_max_conns_per_client": 150, "rpc_max_conns_per_client": 90,
+               "kv_max_value_size": 262144, "txn_max_req_len": 262144,
+               "rpc_handshake_timeout": "4000ms", "https_handshake_timeout": "4s",
+               "rpc_rate": 50, "rpc_max_burst": 500},
+}
+
+
+def hardened(base: Path) -> None:
+    print("hardened: one server with every setting of the harden role")
+    cluster = LocalCluster(base / "hardened", servers=1, clients=0)
+    cluster.prepare()
+    cluster.write_fragment("server1", "60-harden.json", HARDENED)
+    with cluster:
+        Recorder(cluster, "hardened").record("server", "server1", ["self"])
+
+
 STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health,
          "auto_encrypt": auto_encrypt, "acl_api": acl_api,
-         "catalog_sync": catalog_sync, "keyring": keyring}
+         "catalog_sync": catalog_sync, "keyring": keyring,
+         "hardened": hardened}
 
 
 def main() -> int:

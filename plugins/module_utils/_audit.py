@@ -30,6 +30,7 @@ from ._audit_agent import (
     gossip_verify_outgoing,
     http_response_headers,
     intentions_deny_by_default,
+    keyring_consistent,
     plain_http_not_exposed,
     remote_exec_off,
     script_checks_off,
@@ -40,7 +41,12 @@ from ._audit_agent import (
     tls_verify_server_hostname,
     write_http_restricted,
 )
-from ._audit_host import config_not_writable_by_others, data_dir_closed, secrets_not_readable_by_others
+from ._audit_host import (
+    agent_not_root,
+    config_not_writable_by_others,
+    data_dir_closed,
+    secrets_not_readable_by_others,
+)
 
 SEVERITIES = ("critical", "high", "medium", "low")
 MODEL = "Consul security model, Secure Configuration"
@@ -71,6 +77,10 @@ CONTROLS: tuple[Control, ...] = (
     Control("CSEC-GOSSIP-03", "Outgoing gossip is encrypted",
             f"{MODEL}, Requirements: Gossip Encryption (encrypt_verify_outgoing)", "high", "agent",
             gossip_verify_outgoing, "role consulsec.hardening.gossip_encryption"),
+    Control("CSEC-GOSSIP-04", "Every node holds the one gossip key",
+            f"{MODEL}, Recommendations: Rotate Credentials (a rotation through the keyring ends with one key)",
+            "medium", "cluster", keyring_consistent,
+            "playbook consulsec.hardening.rotate_gossip_key (role gossip_encryption, tasks_from rotate.yml)"),
     Control("CSEC-TLS-01", "Incoming RPC requires a certificate of the CA",
             f"{MODEL}, Requirements: mTLS (verify_incoming, internal_rpc.verify_incoming)",
             "critical", "agent", tls_verify_incoming_rpc, "role consulsec.hardening.tls"),
@@ -119,6 +129,9 @@ CONTROLS: tuple[Control, ...] = (
     Control("CSEC-HOST-03", "Files with a gossip key, a token or a private key are closed to others",
             THREATS, "high", "host", secrets_not_readable_by_others,
             "role consulsec.hardening.harden (harden_file_modes)"),
+    Control("CSEC-HOST-04", "The agent does not run as root",
+            f"{MODEL}, Recommendations: Run without Root", "medium", "host", agent_not_root,
+            "the service manager (e.g. User=consul in the systemd unit, as Debian's package has it)"),
 )
 
 

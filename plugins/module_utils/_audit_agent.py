@@ -11,6 +11,8 @@ from __future__ import annotations
 from ipaddress import ip_address
 from typing import Any
 
+from ._keyring import coverage_problems
+
 Judgement = tuple[str, Any, str]  # status, evidence, why
 
 
@@ -184,3 +186,24 @@ def intentions_deny_by_default(agent: dict[str, Any]) -> Judgement:
     allow_all = [i for i in intentions if (i["source"], i["destination"]) == ("*", "*")]
     return "fail", {"intentions": len(intentions), "star_to_star": [i["action"] for i in allow_all]}, \
         "no * -> * deny: services not named in an intention may talk to each other"
+
+
+def keyring_consistent(agent: dict[str, Any]) -> Judgement:
+    if not agent["security"].get("gossip_encrypted"):
+        return "not_applicable", {}, "gossip is not encrypted (judged by CSEC-GOSSIP-01)"
+    pools = agent.get("keyring")
+    if pools is None:
+        reason = agent.get("errors", {}).get("keyring", "the keyring was not read")
+        return "unknown", {}, f"could not read the keyring: {reason}"
+    evidence = {f"{p['pool']}:{p['datacenter']}": {"nodes": p["num_nodes"], "keys": len(p["keys"])}
+                for p in pools}
+    if not all(p["consistent"] for p in pools):
+        return "fail", evidence, "not every node holds every key with one primary key everywhere"
+    # the keyring counts only the nodes that answered: a member that is down is missing
+    missing = coverage_problems([p for p in pools if p["pool"] == "lan"], agent.get("datacenter"),
+                                agent.get("members") or [], [])
+    if missing:
+        return "fail", dict(evidence, missing=missing), "a member did not answer the keyring"
+    if any(len(p["keys"]) > 1 for p in pools):
+        return "fail", evidence, "more than one key installed: a rotation was not finished"
+    return "pass", evidence, "every node holds the one key"

@@ -52,3 +52,17 @@ def secrets_not_readable_by_others(agent: dict[str, Any]) -> Judgement:
     if readable:
         return "fail", readable, "others may read files that hold a gossip key, a token or a private key"
     return "pass", {"secret_files": len(secret)}, "files with secrets are closed to others"
+
+
+def agent_not_root(agent: dict[str, Any]) -> Judgement:
+    host = agent.get("host")
+    if not host:
+        return "unknown", {}, NOT_GATHERED
+    process = host.get("process")
+    if process is None:
+        return "unknown", {}, ("no consul agent process found on the host for this config dir "
+                               "(or the module may not read /proc)")
+    evidence = {"pid": process["pid"], "uid": process["uid"], "euid": process["euid"]}
+    if 0 in (process["uid"], process["euid"]):
+        return "fail", evidence, "the agent runs as root"
+    return "pass", evidence, "the agent runs as its own user, not root"

@@ -70,12 +70,45 @@ def _config_files(config_dir: str) -> list[dict[str, Any]]:
     return files
 
 
+def _config_dirs(argv: list[str]) -> list[str]:
+    """The -config-dir / -config-file arguments of a consul command line, normalized."""
+    found = []
+    for index, arg in enumerate(argv):
+        for flag in ("-config-dir", "--config-dir", "-config-file", "--config-file"):
+            if arg.startswith(flag + "="):
+                found.append(arg.split("=", 1)[1])
+            elif arg == flag and index + 1 < len(argv):
+                found.append(argv[index + 1])
+    return [os.path.normpath(f) for f in found]
+
+
+def agent_process(config_dir: str, proc: str = "/proc") -> dict[str, Any] | None:
+    """The running ``consul agent`` that reads ``config_dir``: its pid and real and
+    effective user ids (from /proc). The only agent process when none names the dir;
+    None when there is none, or several and none names it."""
+    agents = []
+    for pid in (p for p in os.listdir(proc) if p.isdigit()):
+        try:
+            with open(os.path.join(proc, pid, "cmdline"), "rb") as handle:
+                argv = [a.decode(errors="replace") for a in handle.read().split(b"\0") if a]
+            with open(os.path.join(proc, pid, "status"), encoding="utf-8") as handle:
+                uids = next(line.split()[1:3] for line in handle if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if len(argv) > 1 and os.path.basename(argv[0]) == "consul" and argv[1] == "agent":
+            agents.append({"pid": int(pid), "uid": int(uids[0]), "euid": int(uids[1]),
+                           "config_dirs": _config_dirs(argv)})
+    named = [a for a in agents if os.path.normpath(config_dir) in a["config_dirs"]]
+    chosen = named or (agents if len(agents) == 1 else [])
+    return chosen[0] if len(chosen) == 1 else None
+
+
 def host_facts(config_dir: str, data_dir: str) -> dict[str, Any]:
     """Modes (octal strings) and owners of the two directories, of every config file
     (``secret`` when it sets a gossip key or token, or is a private key) and of the data
-    dir's secret files that exist."""
+    dir's secret files that exist; the agent's process and its user."""
     data_files = [e for e in (_entry(os.path.join(data_dir, p)) for p in DATA_SECRETS) if e]
     for entry in data_files:
         entry["secret"] = True
     return {"config_dir": _entry(config_dir), "data_dir": _entry(data_dir),
-            "files": _config_files(config_dir) + data_files}
+            "files": _config_files(config_dir) + data_files, "process": agent_process(config_dir)}

@@ -45,7 +45,12 @@ options:
     choices: [critical, high, medium, low, none]
     default: none
 notes:
-  - The keyring and the agent's user are not judged yet.
+  - The keyring (judged once, on the leader) needs C(keyring:read), the default-deny
+    intention C(service:read) on the token; the observer token of role
+    C(consulsec.hardening.acl) has both.
+  - The agent's user is read from C(/proc) on the host (the C(consul agent) process that
+    reads O(config_dir)), so the module must run on the agent's host with the right to read
+    it (C(become)).
 """
 
 EXAMPLES = r"""
@@ -80,7 +85,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._module import
 
 
 def run(module: ConsulModule) -> dict:
-    agent = gather_agent(module.client(), ["intentions"])
+    agent = gather_agent(module.client(), ["intentions", "keyring"])
     if module.params["config_dir"] and module.params["data_dir"]:
         agent["host"] = host_facts(module.params["config_dir"], module.params["data_dir"])
     results = audit_agent(agent)

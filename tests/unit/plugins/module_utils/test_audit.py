@@ -85,7 +85,7 @@ def test_summary_and_the_failures_that_fail_a_play():
 
 def test_host_controls_are_unknown_until_the_host_is_read():
     seen = statuses(record("plain/leader"))
-    assert [seen[k] for k in ("CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03")] == ["unknown"] * 3
+    assert [seen[k] for k in ("CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03", "CSEC-HOST-04")] == ["unknown"] * 4
 
 
 def test_host_controls_on_the_modes_read():
@@ -120,3 +120,33 @@ def test_the_default_deny_intention_is_judged_once_on_the_leader():
     follower = state.agent_record(load("plain/follower-self"), load("plain/follower-members"),
                                   load("plain/follower-leader"), intentions=load("acl-api/intentions-one"))
     assert statuses(follower)["CSEC-MESH-01"] == "not_applicable"
+
+
+def test_the_agent_user_from_its_process():
+    agent = record("plain/leader")
+    agent["host"] = {"files": [], "process": {"pid": 7, "uid": 0, "euid": 0}}
+    judged = {r["id"]: r for r in audit.audit_agent(agent)}["CSEC-HOST-04"]
+    assert (judged["status"], judged["evidence"]) == ("fail", {"pid": 7, "uid": 0, "euid": 0})
+    agent["host"]["process"] = {"pid": 7, "uid": 105, "euid": 105}
+    assert statuses(agent)["CSEC-HOST-04"] == "pass"
+    agent["host"]["process"] = None
+    assert statuses(agent)["CSEC-HOST-04"] == "unknown"
+
+
+def keyring_leader(keyring: str, members: str) -> dict:
+    """The gossip cluster's leader with a keyring and member list recorded during a rotation."""
+    agent_self = load("gossip/leader-self")
+    return state.agent_record(agent_self, load(f"keyring/{members}-members"), f"{agent_self['Member']['Addr']}:8300",
+                              keyring=load(f"keyring/{keyring}-keyring"))
+
+
+def test_the_keyring_holds_one_key_on_every_member():
+    assert statuses(keyring_leader("one-key", "one-key"))["CSEC-GOSSIP-04"] == "pass"
+    unfinished = {r["id"]: r for r in audit.audit_agent(keyring_leader("used", "one-key"))}["CSEC-GOSSIP-04"]
+    assert unfinished["status"] == "fail" and "rotation was not finished" in unfinished["why"]
+    assert unfinished["evidence"] == {"lan:dc1": {"nodes": 5, "keys": 2}, "wan:dc1": {"nodes": 3, "keys": 2}}
+    # a member down: the keyring looks whole (4 of 4) but the member list says 5
+    down = {r["id"]: r for r in audit.audit_agent(keyring_leader("one-key", "client-down"))}["CSEC-GOSSIP-04"]
+    assert down["status"] == "fail" and "client2 (failed)" in down["evidence"]["missing"][0]
+    assert statuses(record("plain/leader"))["CSEC-GOSSIP-04"] == "not_applicable"
+    assert statuses(state.agent_record(load("gossip/leader-self"), None, ""))["CSEC-GOSSIP-04"] == "not_applicable"

@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 import os
 
-from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import holds_secret, host_facts
+from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import (
+    agent_process,
+    holds_secret,
+    host_facts,
+)
 
 KEY = "VGhpcyBpcyBub3QgYSByZWFsIGtleSwgYnV0IDMyIGI="
 
@@ -40,3 +44,30 @@ def test_host_facts_read_modes_and_never_contents(tmp_path):
     assert facts["data_dir"]["mode"] == "0700"
     assert KEY not in json.dumps(facts) and "PRIVATE" not in json.dumps(facts)
     assert host_facts(str(tmp_path / "missing"), str(data))["config_dir"] is None
+
+
+def fake_proc(root, processes: dict[int, tuple[list[str], int]]):
+    for pid, (argv, uid) in processes.items():
+        (root / str(pid)).mkdir(parents=True)
+        (root / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+        (root / str(pid) / "status").write_text(f"Name:\tconsul\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n")
+    (root / "self").mkdir()
+    return str(root)
+
+
+def test_the_agent_process_is_the_one_that_reads_the_config_dir(tmp_path):
+    proc = fake_proc(tmp_path / "proc", {
+        10: (["/usr/bin/consul", "agent", "-config-dir=/etc/consul.d/"], 105),
+        11: (["/opt/consul", "agent", "-config-dir", "/srv/b/config"], 0),
+        12: (["/usr/bin/consul", "members"], 0),
+        13: (["/bin/sh", "-c", "consul agent"], 0),
+    })
+    assert agent_process("/etc/consul.d", proc) == {"pid": 10, "uid": 105, "euid": 105,
+                                                    "config_dirs": ["/etc/consul.d"]}
+    assert agent_process("/srv/b/config/", proc)["pid"] == 11
+    assert agent_process("/elsewhere", proc) is None  # two agents, neither reads it
+
+
+def test_the_only_agent_process_when_none_names_the_dir(tmp_path):
+    proc = fake_proc(tmp_path / "proc", {20: (["consul", "agent", "-dev"], 0)})
+    assert agent_process("/etc/consul.d", proc)["pid"] == 20

@@ -1,6 +1,7 @@
 # Copyright: consulsec.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""audit_report: consul_audit results -> a report (documented in audit_report.yml)."""
+"""audit_report: consul_audit results -> a report; audit_compare: two audits -> what
+changed (documented in audit_report.yml and audit_compare.yml)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._audit import summary
 from ansible_collections.consulsec.hardening.plugins.module_utils._audit_report import (
+    before_after,
     html_page,
     junit,
     markdown,
@@ -33,6 +35,11 @@ def audit_report(results: list[dict[str, Any]], report_format: str = "markdown",
                              "use markdown, html, junit or json")
 
 
+def audit_compare(before: list[dict[str, Any]], after: list[dict[str, Any]],
+                  title: str = "Consul security audit, before and after") -> str:
+    return before_after(list(before or []), list(after or []), title)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"audit_report": audit_report}
+        return {"audit_report": audit_report, "audit_compare": audit_compare}

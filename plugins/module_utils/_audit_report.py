@@ -97,3 +97,30 @@ def html_page(results: list[dict[str, Any]], title: str = "Consul security audit
         "<h2>Every control on every agent</h2><table>",
         "<tr><th>status</th><th>severity</th><th>control</th><th>agent</th><th>seen</th><th>fix</th></tr>",
         *detail, "</table></body></html>", ""])
+
+
+def _failed_agents(results: list[dict[str, Any]]) -> dict[str, list[str]]:
+    failed: dict[str, list[str]] = {}
+    for r in results:
+        if r["status"] == "fail":
+            failed.setdefault(r["id"], []).append(str(r["agent"]))
+    return failed
+
+
+def before_after(before: list[dict[str, Any]], after: list[dict[str, Any]],
+                 title: str = "Consul security audit, before and after") -> str:
+    """Markdown: failures by severity before and after, then each control that failed on
+    either side, with the agents it failed on and whether it was fixed."""
+    controls = {r["id"]: r for r in [*before, *after]}
+    was, now = _failed_agents(before), _failed_agents(after)
+    counted = {"before": summary(before)["failed_by_severity"], "after": summary(after)["failed_by_severity"]}
+    lines = [f"# {title}", "", "| failed | " + " | ".join(SEVERITIES) + " |", "|---|" + "---:|" * len(SEVERITIES)]
+    lines += [f"| {side} | " + " | ".join(str(counted[side][s]) for s in SEVERITIES) + " |" for side in counted]
+    lines += ["", "| control | severity | failed before on | failed after on | |", "|---|---|---|---|---|"]
+    ids = sorted(set(was) | set(now), key=lambda i: (SEVERITIES.index(controls[i]["severity"]), i))
+    for control in ids:
+        verdict = "fixed" if control not in now else ("new" if control not in was else "still failing")
+        lines.append(f"| {_md(control)} {_md(controls[control]['title'])} | {controls[control]['severity']} | "
+                     f"{_md(', '.join(sorted(was.get(control, []))) or '-')} | "
+                     f"{_md(', '.join(sorted(now.get(control, []))) or '-')} | {verdict} |")
+    return "\n".join(lines) + "\n"

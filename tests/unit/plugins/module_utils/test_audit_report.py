@@ -65,3 +65,14 @@ def test_the_html_page_is_self_contained_and_escapes_what_it_shows():
     assert "script" not in parsed.tags and "link" not in parsed.tags and "img" not in parsed.tags
     assert "<script>alert(1)</script>" in "".join(parsed.text)  # shown as text
     assert page.count('<tr class="fail">') == sum(r["status"] == "fail" for r in judged + [planted])
+
+
+def test_before_and_after_says_what_was_fixed_what_still_fails_and_what_is_new():
+    before = audit.audit_agent(state.agent_record(load("plain/leader-self"), None, ""))
+    after = audit.audit_agent(state.agent_record(load("tls/leader-self"), None, ""))
+    page = report.before_after(before, after)
+    assert page.startswith("# Consul security audit, before and after\n")
+    rows = {line.split(" | ")[0][2:].split(" ")[0]: line.rsplit(" | ", 1)[1].rstrip(" |")
+            for line in page.splitlines() if line.startswith("| CSEC-")}
+    assert rows["CSEC-TLS-01"] == "fixed" and rows["CSEC-ACL-01"] == "still failing"
+    assert "| before | " in page and "| after | " in page

@@ -152,9 +152,18 @@ def http_response_headers(agent: dict[str, Any]) -> Judgement:
     seen = agent["security"].get("http_response_headers")
     if seen is None:
         return "unknown", {"http_response_headers": None}, "the agent does not report them"
-    if seen:
+    if not seen:
+        return "fail", {"http_response_headers": {}}, "no response headers are added"
+    # what a reply carried, where the audit read one (header names are case-insensitive)
+    served = agent.get("served_headers")
+    if served is None:
         return "pass", {"http_response_headers": sorted(seen)}, "security headers are set"
-    return "fail", {"http_response_headers": {}}, "no response headers are added"
+    names = {name.lower() for name in served}
+    missing = sorted(name for name in seen if name.lower() not in names)
+    evidence = {"http_response_headers": sorted(seen), "served": sorted(served)}
+    if missing:
+        return "fail", dict(evidence, missing=missing), "configured headers are not served"
+    return "pass", evidence, "security headers are set and served"
 
 
 def write_http_restricted(agent: dict[str, Any]) -> Judgement:

@@ -133,6 +133,18 @@ class ConsulClient:
             raise ConsulApiError(self.address, endpoint, reply.code, reply.body or "")
         return reply.code, decode(reply.body)
 
+    def headers(self, endpoint: str) -> dict[str, str]:
+        """The response headers of a GET of ``endpoint`` (what the agent actually serves)."""
+        sent = self.token_for(endpoint)
+        try:
+            reply = self.consul.http.get(lambda response: response, endpoint,
+                                         headers={"X-Consul-Token": sent} if sent else {})
+        except requests.exceptions.RequestException as exc:
+            reason = _reason(exc)
+            raise ConsulConnectionError(self.address, endpoint, reason,
+                                        _connection_hint(reason, self.options)) from None
+        return dict(reply.headers)
+
     def get(self, endpoint: str, params: dict[str, Any] | None = None,
             accept: tuple[int, ...] = (200,), token: str | None = None) -> Any:
         return self.request("get", endpoint, params=params, accept=accept, token=token)[1]

@@ -14,9 +14,12 @@ description:
     the collection's registry that applies to the agent. Each control comes from the
     security model's requirements and recommendations (mTLS, ACLs, gossip encryption,
     script checks, remote exec, plain HTTP beyond loopback, TLS version, response headers,
-    HTTP write CIDRs, RPC limits), the mesh checklist's default-deny intention (judged once,
-    on the leader), and, given the directories, the modes of the agent's data and
-    configuration directories and of its files with secrets.
+    HTTP write CIDRs, RPC limits), the gossip keyring and the mesh checklist's default-deny
+    intention (both judged once, on the leader), and, given the directories, the modes of
+    the agent's data and configuration directories and of its files with secrets, and the
+    user its process runs as.
+  - Response headers are judged as a reply of the agent actually carries them (header
+    names only).
   - Each judgement is C(pass), C(fail), C(not_applicable) or C(unknown) (the agent does not
     report the setting), with the evidence seen and the fix (the role of this collection, or
     the Consul setting). Evidence never holds a secret.
@@ -73,7 +76,7 @@ summary:
   type: dict
 """
 
-from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import gather_agent
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import ENDPOINTS, gather_agent
 from ansible_collections.consulsec.hardening.plugins.module_utils._audit import (
     SEVERITIES,
     audit_agent,
@@ -85,7 +88,12 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._module import
 
 
 def run(module: ConsulModule) -> dict:
-    agent = gather_agent(module.client(), ["intentions", "keyring"])
+    client = module.client()
+    agent = gather_agent(client, ["intentions", "keyring"])
+    # the security headers of a reply as served, without values that could matter
+    security = {h.lower() for h in agent["security"].get("http_response_headers") or {}}
+    served = client.headers(ENDPOINTS["leader"])
+    agent["served_headers"] = sorted(h for h in served if h.lower() in security or h.lower().startswith("x-"))
     if module.params["config_dir"] and module.params["data_dir"]:
         agent["host"] = host_facts(module.params["config_dir"], module.params["data_dir"])
     results = audit_agent(agent)

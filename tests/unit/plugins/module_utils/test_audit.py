@@ -150,3 +150,12 @@ def test_the_keyring_holds_one_key_on_every_member():
     assert down["status"] == "fail" and "client2 (failed)" in down["evidence"]["missing"][0]
     assert statuses(record("plain/leader"))["CSEC-GOSSIP-04"] == "not_applicable"
     assert statuses(state.agent_record(load("gossip/leader-self"), None, ""))["CSEC-GOSSIP-04"] == "not_applicable"
+
+
+def test_response_headers_are_judged_as_served_where_a_reply_was_read():
+    agent = record("hardened/server")
+    agent["served_headers"] = ["X-Consul-Knownleader", "X-Content-Type-Options", "X-Frame-Options"]
+    assert statuses(agent)["CSEC-REC-02"] == "pass"
+    agent["served_headers"] = ["X-Consul-Knownleader", "x-frame-options"]
+    judged = {r["id"]: r for r in audit.audit_agent(agent)}["CSEC-REC-02"]
+    assert judged["status"] == "fail" and judged["evidence"]["missing"] == ["X-Content-Type-Options"]

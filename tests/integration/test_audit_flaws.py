@@ -132,8 +132,8 @@ def test_one_missing_setting_is_flagged_alone(secure, flaw, removed, control):
 def test_plain_http_on_every_interface_is_flagged_alone(secure):
     # other ports than the test bed's, so the wildcard listener meets no other agent's
     agent = secure.agents["server1"]
-    fragment = secure.write_fragment("server1", "90-flaw.json", {"client_addr": "0.0.0.0",
-                                                                  "ports": {"http": 18500, "https": 18501}})
+    flaw = {"client_addr": "0.0.0.0", "ports": {"http": 18500, "https": 18501}}
+    fragment = secure.write_fragment("server1", "90-flaw.json", flaw)
     fragment.chmod(0o640)
     address = f"http://{agent.address}:18500"
     try:

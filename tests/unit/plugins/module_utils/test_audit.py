@@ -159,3 +159,23 @@ def test_response_headers_are_judged_as_served_where_a_reply_was_read():
     agent["served_headers"] = ["X-Consul-Knownleader", "x-frame-options"]
     judged = {r["id"]: r for r in audit.audit_agent(agent)}["CSEC-REC-02"]
     assert judged["status"] == "fail" and judged["evidence"]["missing"] == ["X-Content-Type-Options"]
+
+
+BASE_FAILS = {"CSEC-ACL-01", "CSEC-ACL-02", "CSEC-REC-02", "CSEC-REC-03", "CSEC-TLS-05"}
+NO_TLS = {"CSEC-TLS-01", "CSEC-TLS-03", "CSEC-TLS-04"}
+NO_GOSSIP = {"CSEC-GOSSIP-01", "CSEC-GOSSIP-02", "CSEC-GOSSIP-03"}
+
+
+@pytest.mark.parametrize(("stage", "fails"), [
+    ("plain/leader", BASE_FAILS | NO_TLS | NO_GOSSIP),
+    # gossip phase 1: the key is in use, neither verify flag is on yet
+    ("gossip-phase1/leader", BASE_FAILS | NO_TLS | {"CSEC-GOSSIP-02", "CSEC-GOSSIP-03"}),
+    ("gossip/leader", BASE_FAILS | NO_TLS),
+    ("tls/leader", BASE_FAILS | NO_GOSSIP),
+    ("tls/client", BASE_FAILS | NO_GOSSIP | {"CSEC-REC-04"}),
+    # the harden role's settings alone: only what the migrations bring is missing
+    ("hardened/server", NO_TLS | NO_GOSSIP | {"CSEC-ACL-01", "CSEC-ACL-02"}),
+])
+def test_each_recorded_stage_fails_what_it_lacks(stage, fails):
+    seen = statuses(record(stage))
+    assert {k for k, v in seen.items() if v == "fail"} == fails

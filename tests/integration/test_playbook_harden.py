@@ -7,6 +7,7 @@ second run reloads and restarts nothing."""
 
 from __future__ import annotations
 
+import os
 import stat
 import urllib.request
 
@@ -22,6 +23,7 @@ HARDEN = {
     "harden_limits": {"rpc_rate": 500, "rpc_max_burst": 1000, "http_max_conns_per_client": 150,
                       "rpc_handshake_timeout": "4000ms"},
 }
+NOBODY = 65534  # a user and group the agents' files do not belong to
 CONTROLS_FIXED = {"CSEC-EXEC-01", "CSEC-EXEC-02", "CSEC-TLS-05", "CSEC-REC-01", "CSEC-REC-02",
                   "CSEC-REC-03", "CSEC-HOST-01", "CSEC-HOST-02", "CSEC-HOST-03"}
 
@@ -48,6 +50,10 @@ def hardened(tmp_path_factory):
     cluster.agents["client2"].data_dir.chmod(0o755)
     planted = cluster.write_fragment("client1", "20-operator.json", {"node_meta": {"team": "a"}})
     planted.chmod(0o666)
+    # a file neither the agent's user nor its group owns: closing it would lock the agent out
+    foreign = cluster.write_fragment("client1", "21-foreign.json", {"node_meta": {"site": "b"}})
+    foreign.chmod(0o644)
+    os.chown(foreign, NOBODY, NOBODY)
     runs = {"bad": run_playbook("harden", inventory, 600, **{**HARDEN, "harden_limits": {"rpc_ratee": 5}})}
     runs["address"] = run_playbook("harden", inventory, 600, **{**HARDEN, "harden_client_addr": "127.0.0.1"})
     runs["untouched"] = pids(cluster)
@@ -101,6 +107,10 @@ def test_every_agent_runs_the_settings_after_the_roll(hardened):
         assert stat.S_IMODE(fragment.stat().st_mode) == 0o640
     assert stat.S_IMODE(cluster.agents["client2"].data_dir.stat().st_mode) & 0o007 == 0
     assert stat.S_IMODE((cluster.agents["client1"].config_dir / "20-operator.json").stat().st_mode) == 0o660
+    foreign = cluster.agents["client1"].config_dir / "21-foreign.json"
+    assert stat.S_IMODE(foreign.stat().st_mode) == 0o644
+    assert "left open to others, because neither" in " ".join(first.stdout.split())
+    assert str(foreign) in first.stdout
 
 
 def test_the_audit_passes_what_the_role_set(hardened):

@@ -40,13 +40,14 @@ def run_tls(inventory_path: str, **extra) -> subprocess.CompletedProcess:
     return run_playbook("tls", inventory_path, **extra)
 
 
-def https_self(cluster: DetachedCluster, name: str, pki) -> dict:
+def https_self(cluster: DetachedCluster, name: str, pki, token: str | None = None) -> dict:
     """The agent's running config over HTTPS, with the CA and a client certificate."""
     agent = cluster.agents[name]
     context = ssl.create_default_context(cafile=str(pki / "consul-agent-ca.pem"))
     context.load_cert_chain(str(pki / "client1.pem"), str(pki / "client1-key.pem"))
-    url = f"https://{agent.address}:8501/v1/agent/self"
-    with urllib.request.urlopen(url, context=context, timeout=5) as reply:  # noqa: S310
+    request = urllib.request.Request(f"https://{agent.address}:8501/v1/agent/self",
+                                     headers={"X-Consul-Token": token} if token else {})
+    with urllib.request.urlopen(request, context=context, timeout=5) as reply:  # noqa: S310
         return json.loads(reply.read())
 
 
@@ -171,7 +172,8 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
         else:
             per_host[name].update(consul_client_cert=str(tls_dir / "agent.pem"),
                                   consul_client_key=str(tls_dir / "agent-key.pem"))
-    secrets = tmp_path / "acl"
+    # where secure_cluster keeps them (test_secure_cluster_finds_the_secured_cluster_...)
+    secrets = pki.parent / "acl"
     acl = run_playbook("acl", cluster.write_inventory(tmp_path / "inventory.json", per_host=per_host),
                        acl_secrets_dir=str(secrets))
     (tmp_path / "acl.log").write_text(acl.stdout + acl.stderr)
@@ -188,6 +190,35 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
         # servers verify all incoming connections, the auto_encrypt client RPC only
         assert (config["ACLsEnabled"], config["ACLDefaultPolicy"],
                 config["VerifyIncoming"] or config["VerifyIncomingRPC"]) == (True, "deny", True), name
+
+
+def test_secure_cluster_finds_the_secured_cluster_and_completes_it(rolled):
+    """secure_cluster.yml in a new run, with the inventory's plain HTTP addresses, on the
+    cluster the TLS and ACL rolls left (HTTPS only, ACLs denying by default): it finds each
+    agent's API and the kept tokens, encrypts gossip, hardens, and the last audit fails
+    nothing at high or worse; a second run changes nothing on any agent."""
+    cluster, pki, _first, _second, _pids = rolled
+    base = pki.parent  # holds pki/ and acl/, as secure_cluster_dir does
+    inventory = str(base / "inventory.json")  # the TLS fixture's: plain HTTP addresses
+    secure = {"secure_cluster_dir": str(base), "acl_intentions_default_deny": True}
+    first = run_playbook("secure_cluster", inventory, 1500, **secure)
+    (base / "secure.log").write_text(first.stdout + first.stderr)
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
+    changes = (base / "reports" / "before-after.md").read_text()
+    assert "| CSEC-GOSSIP-01 Gossip is encrypted | high | client1, client2, server1, server2, server3 | - | fixed |" \
+        in changes, changes
+    recovery = (base / "acl" / "agent-recovery.token").read_text().strip()
+    # client2 serves a certificate of the Connect CA (auto_encrypt): the servers and client1
+    for name in ("server1", "server2", "server3", "client1"):
+        agent = https_self(cluster, name, pki, recovery)
+        assert agent["Stats"]["serf_lan"]["encrypted"] == "true", name
+        assert agent["DebugConfig"]["EnableAgentTLSForChecks"] is True, name
+    pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+    again = run_playbook("secure_cluster", inventory, 1500, **secure)
+    assert again.returncode == 0, again.stdout[-5000:]
+    recap = again.stdout[again.stdout.rfind("PLAY RECAP"):]
+    assert all(f"{n} " not in line or "changed=0" in line for n in ALL for line in recap.splitlines()), recap
+    assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
 
 
 def module(name: str, args: dict) -> None:

@@ -50,8 +50,11 @@ def hardened(tmp_path_factory):
     cluster.agents["client2"].data_dir.chmod(0o755)
     planted = cluster.write_fragment("client1", "20-operator.json", {"node_meta": {"team": "a"}})
     planted.chmod(0o666)
-    # a file neither the agent's user nor its group owns: closing it would lock the agent out
-    foreign = cluster.write_fragment("client1", "21-foreign.json", {"node_meta": {"site": "b"}})
+    # files with a token: one of the agent's user, one of another user and group (closing
+    # that one would lock the agent out)
+    token = {"acl": {"tokens": {"default": "00000000-0000-0000-0000-00000000f00d"}}}
+    cluster.write_fragment("client1", "22-token.json", token).chmod(0o644)
+    foreign = cluster.write_fragment("client1", "21-foreign.json", token)
     foreign.chmod(0o644)
     os.chown(foreign, NOBODY, NOBODY)
     runs = {"bad": run_playbook("harden", inventory, 600, **{**HARDEN, "harden_limits": {"rpc_ratee": 5}})}
@@ -106,7 +109,10 @@ def test_every_agent_runs_the_settings_after_the_roll(hardened):
         fragment = cluster.agents[name].config_dir / "60-consulsec-harden.json"
         assert stat.S_IMODE(fragment.stat().st_mode) == 0o640
     assert stat.S_IMODE(cluster.agents["client2"].data_dir.stat().st_mode) & 0o007 == 0
-    assert stat.S_IMODE((cluster.agents["client1"].config_dir / "20-operator.json").stat().st_mode) == 0o660
+    config = cluster.agents["client1"].config_dir
+    # no secret: only writes by others are taken away; a secret: closed to others
+    assert stat.S_IMODE((config / "20-operator.json").stat().st_mode) == 0o664
+    assert stat.S_IMODE((config / "22-token.json").stat().st_mode) == 0o640
     foreign = cluster.agents["client1"].config_dir / "21-foreign.json"
     assert stat.S_IMODE(foreign.stat().st_mode) == 0o644
     assert "left open to others, because neither" in " ".join(first.stdout.split())

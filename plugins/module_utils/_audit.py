@@ -131,7 +131,7 @@ CONTROLS: tuple[Control, ...] = (
             "role consulsec.hardening.harden (harden_file_modes)"),
     Control("CSEC-HOST-04", "The agent does not run as root",
             f"{MODEL}, Recommendations: Run without Root", "medium", "host", agent_not_root,
-            "the service manager (e.g. User=consul in the systemd unit, as Debian's package has it)"),
+            "role consulsec.hardening.harden (harden_agent_user, through systemd)"),
 )
 
 

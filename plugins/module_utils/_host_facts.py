@@ -18,8 +18,7 @@ from typing import Any
 # config keys whose values are secrets: the gossip key, ACL tokens
 SECRET_KEYS = frozenset(("encrypt", "token", "tokens", "agent_master", "master", "agent_recovery",
                          "initial_management", "replication"))
-HCL_SECRET = re.compile(r"^\s*(encrypt|token|tokens|agent_master|master|agent_recovery|"
-                        r"initial_management)\s*[={]", re.MULTILINE)
+HCL_SECRET = re.compile(r"^\s*(" + "|".join(sorted(SECRET_KEYS)) + r")\s*[={]", re.MULTILINE)
 # files of the data dir that hold secrets: tokens set through the API, the gossip keyrings
 DATA_SECRETS = ("acl-tokens.json", "serf/local.keyring", "serf/remote.keyring")
 
@@ -112,3 +111,25 @@ def host_facts(config_dir: str, data_dir: str) -> dict[str, Any]:
         entry["secret"] = True
     return {"config_dir": _entry(config_dir), "data_dir": _entry(data_dir),
             "files": _config_files(config_dir) + data_files, "process": agent_process(config_dir)}
+
+
+def permits(entry: dict[str, Any], uid: int, gids: set[int] | frozenset[int], need: int) -> bool:
+    """Whether a user (``uid``, group ids ``gids``) has the permission bits ``need`` (4 read,
+    2 write, 1 search) on a file ``entry`` (``mode`` an octal string, ``uid``, ``gid``),
+    by its owner, group or others bits, as the kernel decides. Root may do anything."""
+    if uid == 0:
+        return True
+    mode = int(entry["mode"], 8)
+    if entry["uid"] == uid:
+        bits = mode >> 6
+    elif entry["gid"] in gids:
+        bits = mode >> 3
+    else:
+        bits = mode
+    return bits & need == need
+
+
+def unreadable(entries: list[tuple[dict[str, Any], int]], uid: int,
+               gids: set[int] | frozenset[int]) -> list[str]:
+    """The paths of ``entries`` (each with the permission bits it needs) the user lacks."""
+    return [entry["path"] for entry, need in entries if not permits(entry, uid, gids, need)]

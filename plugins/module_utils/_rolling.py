@@ -126,3 +126,27 @@ def cluster_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]]) ->
                    "such a cluster was not left by this migration and cannot be resumed safely")
     return {"at": at, "lowest": low, "highest": high, "finished": bool(at) and low == len(phases),
             "problem": problem}
+
+
+def names_and_expectations(phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each phase's name and whole expectation: the agent's (expect) and its host's
+    (host_expect)."""
+    return [{"name": p.get("name", ""), "expect": {**(p.get("expect") or {}), **(p.get("host_expect") or {})}}
+            for p in phases]
+
+
+def agents_from_records(records: dict[str, Any], agent_phases: dict[str, Any] | None = None,
+                        host_states: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The planner's agents from each host's consul_agent_info record, with its own phases
+    where it has them and its host's state (consul_host_info's security) merged in."""
+    agents = []
+    for host, record in records.items():
+        if not isinstance(record, dict) or "security" not in record:
+            raise ConsulInputError(f"no agent state for {host}: give consul_agent_info's agent record")
+        security = {**record["security"], **((host_states or {}).get(host) or {})}
+        agent = {"name": host, "server": bool(record.get("server")),
+                 "is_leader": bool(record.get("is_leader")), "security": security}
+        if (agent_phases or {}).get(host):
+            agent["phases"] = names_and_expectations(agent_phases[host])
+        agents.append(agent)
+    return agents

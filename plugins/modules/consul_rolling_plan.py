@@ -38,7 +38,9 @@ options:
   phases:
     description:
       - The migration's phases, in order; each a dict with C(name) and C(expect) (the
-        security state an agent shows once it runs the phase). Other keys are ignored.
+        security state an agent shows once it runs the phase), and optionally
+        C(host_expect) (the state its host shows then, in the keys of O(host_states)).
+        Other keys are ignored.
     type: list
     elements: dict
     required: true
@@ -47,6 +49,13 @@ options:
       - Inventory host name -> that agent's own phases (C(name) and C(expect)), where its
         expected states differ from O(phases) (e.g. a client that takes its certificate
         from the servers). Same number of phases. Hosts not named use O(phases).
+    type: dict
+    default: {}
+  host_states:
+    description:
+      - Inventory host name -> the host's part of that agent's state (the C(security) of
+        M(consulsec.hardening.consul_host_info), e.g. C(agent_user)), judged with the
+        phases' C(host_expect). Hosts not named have none.
     type: dict
     default: {}
   phase:
@@ -114,27 +123,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
 from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import (
+    agents_from_records,
     assume_previous_done,
     check_phases,
+    names_and_expectations,
     plan_phase,
 )
-
-
-def names_and_expectations(phases: list) -> list:
-    return [{"name": p.get("name", ""), "expect": p.get("expect")} for p in phases]
-
-
-def agents_from_records(records: dict, agent_phases: dict | None = None) -> list:
-    agents = []
-    for host, record in records.items():
-        if not isinstance(record, dict) or "security" not in record:
-            raise ConsulInputError(f"no agent state for {host}: give consul_agent_info's agent record")
-        agent = {"name": host, "server": bool(record.get("server")),
-                 "is_leader": bool(record.get("is_leader")), "security": record["security"]}
-        if (agent_phases or {}).get(host):
-            agent["phases"] = names_and_expectations(agent_phases[host])
-        agents.append(agent)
-    return agents
 
 
 def main() -> None:
@@ -143,6 +137,7 @@ def main() -> None:
             "agents": {"type": "dict", "required": True},
             "phases": {"type": "list", "elements": "dict", "required": True},
             "agent_phases": {"type": "dict", "default": {}},
+            "host_states": {"type": "dict", "default": {}},
             "phase": {"type": "int", "required": True},
             "client_batch_size": {"type": "int", "default": 1},
             "servers_first": {"type": "bool", "default": False},
@@ -152,7 +147,7 @@ def main() -> None:
     )
     params = module.params
     try:
-        agents = agents_from_records(params["agents"], params["agent_phases"])
+        agents = agents_from_records(params["agents"], params["agent_phases"], params["host_states"])
         phases = names_and_expectations(params["phases"])
         check_phases(phases)
         if params["assume_previous_done"]:

@@ -60,6 +60,16 @@ def rolled(tmp_path_factory):
     assert registered[0] == 200
     secrets = base / "secrets"
     inv = cluster.write_inventory(base / "inventory.json")
+    before_check = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+    checked = run_playbook("acl", inv, 600, "--check", **ROLE_VARS, acl_secrets_dir=str(secrets))
+    (base / "checked.log").write_text(checked.stdout + checked.stderr)
+    after_check = {
+        "pids": {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == before_check,
+        "files": sorted(p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
+                        if "acl" in p.name),
+        "secrets": secrets.exists(),
+        "acls": {n: call(cluster, n, "/v1/agent/self")[1]["DebugConfig"]["ACLsEnabled"] for n in ALL},
+    }
     # no default token for client1's service: the deny roll must stop at client1
     stopped = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets),
                            acl_services_default_token=False, acl_timeout=90)
@@ -76,9 +86,18 @@ def rolled(tmp_path_factory):
     second = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
     (base / "second.log").write_text(second.stdout + second.stderr)
     runs = {"stopped": stopped, "first": first, "second": second, "policies": policies,
-            "client1_log": client1_log}
+            "client1_log": client1_log, "checked": checked, "after_check": after_check}
     yield cluster, secrets, runs, pids, tokens_before, inv, base
     cluster.stop()
+
+
+def test_check_mode_changes_nothing(rolled):
+    _cluster, _secrets, runs, _pids, _tokens, _inv, _base = rolled
+    checked = runs["checked"]
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    assert "would restart in this order" in checked.stdout
+    assert runs["after_check"] == {"pids": True, "files": [], "secrets": False,
+                                   "acls": dict.fromkeys(ALL, False)}
 
 
 def test_the_roll_ends_in_default_deny_with_every_agent_healthy(rolled):

@@ -59,6 +59,9 @@ def hardened(tmp_path_factory):
     os.chown(foreign, NOBODY, NOBODY)
     runs = {"bad": run_playbook("harden", inventory, 600, **{**HARDEN, "harden_limits": {"rpc_ratee": 5}})}
     runs["address"] = run_playbook("harden", inventory, 600, **{**HARDEN, "harden_client_addr": "127.0.0.1"})
+    # the agents run as root, restarted by a command: they cannot be switched to nobody
+    nobody = {"harden_agent_user": "nobody", "harden_agent_group": "nogroup"}
+    runs["user"] = run_playbook("harden", inventory, 600, **{**HARDEN, **nobody})
     runs["untouched"] = pids(cluster)
     runs["fragments"] = sorted(p.name for n in ALL for p in cluster.agents[n].config_dir.iterdir())
     runs["data_dir_mode"] = stat.S_IMODE(cluster.agents["client2"].data_dir.stat().st_mode)
@@ -73,11 +76,18 @@ def hardened(tmp_path_factory):
 
 
 def test_bad_input_and_a_lost_address_are_refused_before_any_change(hardened):
-    cluster, runs, _base = hardened
+    _cluster, runs, base = hardened
     bad, address = runs["bad"], runs["address"]
     assert bad.returncode != 0 and "unknown limits rpc_ratee" in bad.stdout, bad.stdout[-3000:]
     assert address.returncode != 0
     assert "would not serve the API at consul_http_addr" in " ".join(address.stdout.split()), address.stdout[-3000:]
+    user = " ".join(runs["user"].stdout.split())
+    assert runs["user"].returncode != 0
+    assert "the agent runs as root, not nobody, and cannot be switched" in user, user[-3000:]
+    assert "it is restarted by consul_restart_command, which must start it as nobody" in user
+    # pytest's directories are closed to others: nobody could not reach the configuration
+    assert "the user nobody (group nogroup) could not read " in user
+    assert f" {base}," in user or f" {base}:" in user
     assert not [f for f in runs["fragments"] if "harden" in f]
     assert runs["data_dir_mode"] == 0o755
 

@@ -10,6 +10,8 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts im
     agent_process,
     holds_secret,
     host_facts,
+    permits,
+    unreadable,
 )
 
 KEY = "VGhpcyBpcyBub3QgYSByZWFsIGtleSwgYnV0IDMyIGI="
@@ -24,6 +26,7 @@ def test_secret_keys_are_found_in_json_and_hcl():
     assert holds_secret("70.hcl", 'acl {\n  tokens {\n    agent_master = "x"\n  }\n}\n')
     assert not holds_secret("00.hcl", 'datacenter = "dc1"\nencrypt_verify_incoming = true\n')
     assert not holds_secret("bad.json", "{not json")
+    assert holds_secret("71.hcl", 'acl {\n  tokens {\n    replication = "x"\n  }\n}\n')
 
 
 def test_host_facts_read_modes_and_never_contents(tmp_path):
@@ -71,3 +74,15 @@ def test_the_agent_process_is_the_one_that_reads_the_config_dir(tmp_path):
 def test_the_only_agent_process_when_none_names_the_dir(tmp_path):
     proc = fake_proc(tmp_path / "proc", {20: (["consul", "agent", "-dev"], 0)})
     assert agent_process("/etc/consul.d", proc)["pid"] == 20
+
+
+def test_permissions_are_judged_by_owner_then_group_then_others():
+    key = {"path": "/etc/consul.d/tls/agent-key.pem", "mode": "0640", "uid": 0, "gid": 105}
+    cfg = {"path": "/etc/consul.d", "mode": "0750", "uid": 0, "gid": 0}
+    assert permits(key, 104, {105}, 4) and not permits(key, 104, {104}, 4)
+    assert not permits(key, 104, {105}, 2)
+    # the owner's bits decide for the owner, even when the group's would allow
+    assert not permits({**key, "mode": "0040", "uid": 104}, 104, {105}, 4)
+    assert permits(key, 0, set(), 7)
+    assert unreadable([(cfg, 5), (key, 4)], 104, {105}) == ["/etc/consul.d"]
+    assert unreadable([(cfg, 5), (key, 4)], 104, {0, 105}) == []

@@ -149,3 +149,35 @@ def test_an_agent_is_judged_by_its_own_phases():
     assert predicted["auto_encrypt_tls"] is True
     with pytest.raises(ConsulInputError, match="declares 1 phases, the migration 3"):
         rolling.plan_phase([dict(own, phases=TLS[:1])], TLS, 1)
+
+
+def records(scenario: str) -> dict[str, dict]:
+    """consul_agent_info's agent records of a recorded cluster, by host."""
+    return {a["name"]: {"server": a["server"], "is_leader": a["is_leader"], "security": a["security"]}
+            for a in agents({n: scenario for n in ALL})}
+
+
+HOST_PHASE = [{"name": "settings and user", "expect": {"disable_remote_exec": True},
+               "host_expect": {"agent_user": "consul"}, "content": {"secret": "never planned"}}]
+
+
+def test_a_phase_may_expect_a_state_of_the_agents_host():
+    hosts = {n: {"agent_user": "consul"} for n in ALL}
+    hosts.update(client1={"agent_user": "root"}, server2={"agent_user": None})
+    phases = rolling.names_and_expectations(HOST_PHASE)
+    assert phases == [{"name": "settings and user",
+                       "expect": {"disable_remote_exec": True, "agent_user": "consul"}}]
+    plan = rolling.plan_phase(rolling.agents_from_records(records("plain"), host_states=hosts), phases, 1)
+    # the recorded 1.8.7 defaults disable remote exec: only the user differs
+    assert plan["batches"] == [["client1"], ["server2"]]
+    assert plan["done"] == ["client2", "server1", "server3"]
+    # without the host's state the expectation cannot hold
+    assert rolling.plan_phase(rolling.agents_from_records(records("plain")), phases, 1)["todo"] == ALL_SORTED
+
+
+ALL_SORTED = sorted(ALL)
+
+
+def test_records_without_an_agent_state_are_refused():
+    with pytest.raises(ConsulInputError, match="no agent state for server1"):
+        rolling.agents_from_records({"server1": {"server": True}})

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_host_info
 short_description: What a Consul agent's host holds - its process user, its files with secrets
-version_added: 0.6.0
+version_added: 0.4.0
 description:
   - Reads, on the agent's host, what the audit's host controls judge and the hardening
     changes - the owners and modes of the configuration and data directories, of every

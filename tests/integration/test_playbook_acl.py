@@ -53,42 +53,45 @@ def rolled(tmp_path_factory):
     base = tmp_path_factory.mktemp("acl-roll")
     cluster = DetachedCluster(base / "cluster", first_host=91)
     cluster.start(timeout=90)
-    client = cluster.agents["client1"]
-    registered = call(cluster, "client1", "/v1/agent/service/register", method="PUT", body={
-        "Name": "web", "Port": 8500,
-        "Check": {"TCP": f"{client.address}:8500", "Interval": "2s"}})
-    assert registered[0] == 200
-    secrets = base / "secrets"
-    inv = cluster.write_inventory(base / "inventory.json")
-    before_check = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
-    checked = run_playbook("acl", inv, 600, "--check", **ROLE_VARS, acl_secrets_dir=str(secrets))
-    (base / "checked.log").write_text(checked.stdout + checked.stderr)
-    after_check = {
-        "pids": {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == before_check,
-        "files": sorted(p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
-                        if "acl" in p.name),
-        "secrets": secrets.exists(),
-        "acls": {n: call(cluster, n, "/v1/agent/self")[1]["DebugConfig"]["ACLsEnabled"] for n in ALL},
-    }
-    # no default token for client1's service: the deny roll must stop at client1
-    stopped = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets),
-                           acl_services_default_token=False, acl_timeout=90)
-    (base / "stopped.log").write_text(stopped.stdout + stopped.stderr)
-    recovery = secret(secrets, "agent-recovery.token")
-    policies = {n: call(cluster, n, "/v1/agent/self", recovery)[1]["DebugConfig"]["ACLDefaultPolicy"]
-                for n in ALL}
-    client1_log = len(cluster.agents["client1"].log_path.read_text())
-    first = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
-    (base / "first.log").write_text(first.stdout + first.stderr)
-    pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
-    management = secret(secrets, "management.token")
-    tokens_before = call(cluster, "server1", "/v1/acl/tokens", management)[1]
-    second = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
-    (base / "second.log").write_text(second.stdout + second.stderr)
-    runs = {"stopped": stopped, "first": first, "second": second, "policies": policies,
-            "client1_log": client1_log, "checked": checked, "after_check": after_check}
-    yield cluster, secrets, runs, pids, tokens_before, inv, base
-    cluster.stop()
+    # stopped also when the set-up fails (an agent left running blocks the next run)
+    try:
+        client = cluster.agents["client1"]
+        registered = call(cluster, "client1", "/v1/agent/service/register", method="PUT", body={
+            "Name": "web", "Port": 8500,
+            "Check": {"TCP": f"{client.address}:8500", "Interval": "2s"}})
+        assert registered[0] == 200
+        secrets = base / "secrets"
+        inv = cluster.write_inventory(base / "inventory.json")
+        before_check = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+        checked = run_playbook("acl", inv, 600, "--check", **ROLE_VARS, acl_secrets_dir=str(secrets))
+        (base / "checked.log").write_text(checked.stdout + checked.stderr)
+        after_check = {
+            "pids": {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == before_check,
+            "files": sorted(p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
+                            if "acl" in p.name),
+            "secrets": secrets.exists(),
+            "acls": {n: call(cluster, n, "/v1/agent/self")[1]["DebugConfig"]["ACLsEnabled"] for n in ALL},
+        }
+        # no default token for client1's service: the deny roll must stop at client1
+        stopped = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets),
+                               acl_services_default_token=False, acl_timeout=90)
+        (base / "stopped.log").write_text(stopped.stdout + stopped.stderr)
+        recovery = secret(secrets, "agent-recovery.token")
+        policies = {n: call(cluster, n, "/v1/agent/self", recovery)[1]["DebugConfig"]["ACLDefaultPolicy"]
+                    for n in ALL}
+        client1_log = len(cluster.agents["client1"].log_path.read_text())
+        first = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
+        (base / "first.log").write_text(first.stdout + first.stderr)
+        pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+        management = secret(secrets, "management.token")
+        tokens_before = call(cluster, "server1", "/v1/acl/tokens", management)[1]
+        second = run_playbook("acl", inv, **ROLE_VARS, acl_secrets_dir=str(secrets))
+        (base / "second.log").write_text(second.stdout + second.stderr)
+        runs = {"stopped": stopped, "first": first, "second": second, "policies": policies,
+                "client1_log": client1_log, "checked": checked, "after_check": after_check}
+        yield cluster, secrets, runs, pids, tokens_before, inv, base
+    finally:
+        cluster.stop()
 
 
 def test_check_mode_changes_nothing(rolled):

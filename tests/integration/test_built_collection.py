@@ -8,9 +8,11 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tarfile
 
 import pytest
+import yaml
 
 from conftest import ROOT
 
@@ -63,3 +65,56 @@ def test_the_installed_copy_runs_the_audit_playbook(installed, cluster):
                           cwd=base, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert sorted(p.name for p in reports.iterdir()) == ["audit.html", "audit.json", "audit.md", "audit.xml"]
+
+
+# Imports every module, module_utils and filter plugin of the collection; prints the names
+# whose import failed and every library a module reports missing (*_IMPORT_ERROR).
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+import ansible_collections.consulsec.hardening.plugins as plugins
+failed = []
+for package in ("modules", "module_utils", "filter"):
+    base = importlib.import_module(plugins.__name__ + "." + package)
+    for info in pkgutil.iter_modules(base.__path__):
+        name = base.__name__ + "." + info.name
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:
+            failed.append(f"{name}: {exc!r}")
+            continue
+        failed += [f"{name}.{k}" for k, v in vars(module).items() if k.endswith("_IMPORT_ERROR") and v]
+print("\\n".join(failed))
+sys.exit(1 if failed else 0)
+"""
+
+
+def test_the_ee_requirements_install_into_a_fresh_virtualenv_and_every_plugin_imports(installed):
+    """What an execution environment gets (meta/execution-environment.yml): its Python
+    requirements, on top of the ansible-core the EE's base image brings."""
+    _tarball, base, _env = installed
+    venv = base / "ee-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)  # noqa: S603
+    core = next(line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if line.startswith("ansible-core"))
+    collection = base / "collections" / "ansible_collections" / "consulsec" / "hardening"
+    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", core,  # noqa: S603
+                          "-r", str(collection / "meta" / "ee-requirements.txt")],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    imported = subprocess.run([str(venv / "bin" / "python"), "-c", IMPORT_ALL],  # noqa: S603
+                              env=dict(os.environ, PYTHONPATH=str(base / "collections")),
+                              capture_output=True, text=True, timeout=300, check=False)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+
+
+def test_ansible_builder_finds_the_collection_dependencies(installed):
+    _tarball, base, _env = installed
+    found = subprocess.run(["ansible-builder", "introspect", "--sanitize",  # noqa: S603, S607
+                            str(base / "collections")],
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert found.returncode == 0, found.stdout + found.stderr
+    wanted = [line.split("#")[0].strip() for line in
+              (ROOT / "meta" / "ee-requirements.txt").read_text().splitlines() if line.split("#")[0].strip()]
+    python = yaml.safe_load(found.stdout)["python"]
+    assert sorted(entry.split("#")[0].strip() for entry in python) == sorted(wanted), found.stdout
+    assert all(entry.endswith("# from collection consulsec.hardening") for entry in python), found.stdout

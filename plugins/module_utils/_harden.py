@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ._errors import ConsulInputError
 
 # Go's TLS cipher suite IDs (crypto/tls), as DebugConfig reports TLSCipherSuites, for the
@@ -131,22 +133,36 @@ def cipher_ids(names: list[str]) -> list[int]:
     return [CIPHER_SUITES[n] for n in names]
 
 
+def switch(settings: dict[str, Any], key: str) -> bool:
+    """A yes/no switch (on when not given) as a job template's survey may pass it too: a
+    string such as "false" or "no" is false. Empty is off."""
+    value = settings.get(key, True)
+    if value in ("", None):
+        return False
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise ConsulInputError(f"{key} must be true or false, got {value!r}") from None
+
+
 def render(settings: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """The two fragments and their expected states from the role's switches (role
     variables without the ``harden_`` prefix). An empty or false switch leaves the
     agent's own setting alone."""
     content: dict[str, Any] = {}
     expect: dict[str, Any] = {}
-    script_checks = settings.get("script_checks", "off") or ""
+    script_checks = settings.get("script_checks", "off")
+    # YAML reads an unquoted off as false: the operator meant off
+    script_checks = "off" if script_checks is False else (script_checks or "")
     if script_checks not in SCRIPT_CHECKS:
         raise ConsulInputError(f"script_checks must be off, local or empty, got {script_checks!r}")
     if script_checks:
         local = script_checks == "local"
         content.update(enable_script_checks=False, enable_local_script_checks=local)
         expect.update(enable_script_checks=False, enable_local_script_checks=local)
-    if settings.get("disable_remote_exec", True):
+    if switch(settings, "disable_remote_exec"):
         content["disable_remote_exec"] = expect["disable_remote_exec"] = True
-    if settings.get("agent_tls_for_checks", True):
+    if switch(settings, "agent_tls_for_checks"):
         content["enable_agent_tls_for_checks"] = expect["enable_agent_tls_for_checks"] = True
     version = settings.get("tls_min_version") or ""
     if version:

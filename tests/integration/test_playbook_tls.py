@@ -5,19 +5,23 @@ material that would break the roll refused before any change.
 
 One roll covers both kinds of client: client1 with a certificate the role issued, client2
 with tls_auto_encrypt (the servers sign its certificate with the Connect CA; it gets the
-agent CA only)."""
+agent CA only). ACLs then roll on that cluster, and secure_cluster runs on it twice, the
+second time as AWX runs a job template (ansible-runner, survey answers as strings)."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import socket
 import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import ansible_runner
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -192,17 +196,6 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
                 config["VerifyIncoming"] or config["VerifyIncomingRPC"]) == (True, "deny", True), name
 
 
-def changed_tasks(output: str) -> set[str]:
-    """The names of the tasks that reported a change, from ansible-playbook's output."""
-    names, task = set(), ""
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line[6:line.rindex("]")].split(" : ", 1)[-1]
-        elif line.startswith("changed: ["):
-            names.add(task)
-    return names
-
-
 def test_secure_cluster_finds_the_secured_cluster_and_completes_it(rolled):
     """secure_cluster.yml in a new run, with the inventory's plain HTTP addresses, on the
     cluster the TLS and ACL rolls left (HTTPS only, ACLs denying by default): it finds each
@@ -225,12 +218,39 @@ def test_secure_cluster_finds_the_secured_cluster_and_completes_it(rolled):
         assert agent["Stats"]["serf_lan"]["encrypted"] == "true", name
         assert agent["DebugConfig"]["EnableAgentTLSForChecks"] is True, name
     pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
-    again = run_playbook("secure_cluster", inventory, 1500, **secure)
-    assert again.returncode == 0, again.stdout[-5000:]
+    # the second run as AWX runs a job template: ansible-runner, a project that imports the
+    # playbook, the answers of a survey (strings, "false" included)
+    survey = {"secure_cluster_dir": str(base), "acl_intentions_default_deny": "true",
+              "gossip_encryption_new_cluster": "false", "tls_new_cluster": "false",
+              "harden_disable_remote_exec": "true", "harden_timeout": "180", "secure_cluster_fail_on": "high"}
+    again = run_like_awx(base / "awx", inventory, survey)
+    assert (again.status, again.rc) == ("successful", 0), (base / "awx" / "artifacts").as_posix()
     # only the reports on the controller change (the first audit now finds a secured cluster)
-    assert changed_tasks(again.stdout) <= {"Make the report directory", "Write each report", "Write what changed"}, \
-        changed_tasks(again.stdout)
+    changed = {e["event_data"]["task"] for e in again.events
+               if e["event"] == "runner_on_ok" and e["event_data"].get("res", {}).get("changed")}
+    assert changed <= {"Make the report directory", "Write each report", "Write what changed"}, changed
     assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
+    # no secret in any event or artifact AWX would keep and show
+    secrets = [(base / "gossip.key").read_text().strip()]
+    secrets += [p.read_text().strip() for p in (base / "acl").glob("*.token")]
+    secrets += [p.read_text().splitlines()[1] for p in pki.glob("*-key.pem")]
+    artifacts = "".join(p.read_text(errors="replace") for p in (base / "awx" / "artifacts").rglob("*") if p.is_file())
+    events = json.dumps(list(again.events))
+    assert len(secrets) > 5 and not [s for s in secrets if s in events or s in artifacts]
+    assert (base / "reports" / "after" / "audit.html").exists()
+
+
+def run_like_awx(private: Path, inventory_path: str, extravars: dict) -> ansible_runner.Runner:
+    """secure_cluster through ansible-runner (the library AWX runs jobs with): a private data
+    dir with a project whose playbook imports the collection's, the inventory, and extra
+    variables as a job template passes them."""
+    (private / "project").mkdir(parents=True, exist_ok=True)
+    (private / "project" / "secure.yml").write_text(
+        "---\n- name: Secure the cluster with the collection\n"
+        "  ansible.builtin.import_playbook: consulsec.hardening.secure_cluster\n")
+    return ansible_runner.run(private_data_dir=str(private), playbook="secure.yml", inventory=inventory_path,
+                              extravars=extravars, quiet=True, timeout=1500,
+                              envvars={"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"]})
 
 
 def module(name: str, args: dict) -> None:

@@ -1,10 +1,17 @@
-"""The README speaks of what the code has: every audit control (id, and the role that fixes
-it), every playbook and every module."""
+"""The docs speak of what the code has: the README names every audit control (id, and the
+role that fixes it), every playbook and every module; each role's README is what its
+argument spec makes; every module's EXAMPLES use only the options its DOCUMENTATION gives
+(which ansible-test's validate-modules holds to the argument spec), and its RETURN parses."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 from pathlib import Path
+
+import pytest
+import yaml
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._audit import CONTROLS
 
@@ -26,3 +33,51 @@ def test_every_playbook_and_module_is_named():
         assert f"consulsec.hardening.{playbook.stem}" in README, playbook.name
     for module in (ROOT / "plugins" / "modules").glob("consul_*.py"):
         assert module.stem in README, module.name
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_role_readme_is_what_its_argument_spec_makes():
+    stale = [str(path.relative_to(ROOT)) for path, text in load_script("role_docs").readmes().items()
+             if not path.exists() or path.read_text() != text]
+    assert stale == [], "run scripts/role_docs.py"
+
+
+def doc_strings(path: Path) -> dict[str, str]:
+    tree = ast.parse(path.read_text())
+    return {node.targets[0].id: node.value.value for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+
+
+def fragment_options(name: str) -> set[str]:
+    """The options of a doc fragment of the collection (consulsec.hardening.file[.VAR])."""
+    module, _, var = name.removeprefix("consulsec.hardening.").partition(".")
+    strings = {}
+    tree = ast.parse((ROOT / "plugins" / "doc_fragments" / f"{module}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant):
+            strings[node.targets[0].id] = node.value.value
+    return set((yaml.safe_load(strings[var or "DOCUMENTATION"]).get("options") or {}))
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("consul_*.py")))
+def test_module_examples_use_only_documented_options(module):
+    docs = doc_strings(ROOT / "plugins" / "modules" / f"{module}.py")
+    documentation = yaml.safe_load(docs["DOCUMENTATION"])
+    options = set(documentation.get("options") or {})
+    for spec in (documentation.get("options") or {}).values():
+        options.update(spec.get("aliases") or [])
+    for fragment in documentation.get("extends_documentation_fragment") or []:
+        options |= fragment_options(fragment)
+    assert isinstance(yaml.safe_load(docs["RETURN"]), dict)
+    tasks = yaml.safe_load(docs["EXAMPLES"])
+    used = [task[f"consulsec.hardening.{module}"] for task in tasks if f"consulsec.hardening.{module}" in task]
+    assert used, f"{module}: no example uses it"
+    for args in used:
+        assert set(args or {}) <= options, (module, set(args or {}) - options)

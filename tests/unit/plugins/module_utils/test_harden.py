@@ -77,7 +77,17 @@ def test_durations_as_go_prints_them(given, shown):
     ({"tls_cipher_suites": ["TLS_RSA_WITH_RC4_128_SHA"]}, "unknown or weak TLS cipher suites TLS_RSA_WITH_RC4_128_SHA"),
     ({"tls_min_version": "1.2"}, "tls_min_version must be one of"),
     ({"script_checks": "on"}, "script_checks must be off, local or empty"),
+    ({"disable_remote_exec": "maybe"}, "disable_remote_exec must be true or false, got 'maybe'"),
 ])
 def test_bad_input_is_refused_with_what_to_fix(settings, message):
     with pytest.raises(ConsulInputError, match=message):
         render(settings)
+
+
+def test_switches_as_a_survey_or_unquoted_yaml_give_them():
+    """A job template's survey passes yes/no answers as strings; YAML reads an unquoted
+    off as false."""
+    as_strings = render({"script_checks": False, "disable_remote_exec": "false", "agent_tls_for_checks": "yes"})
+    assert as_strings["restart"]["expect"] == {"enable_script_checks": False, "enable_local_script_checks": False,
+                                               "enable_agent_tls_for_checks": True}
+    assert "disable_remote_exec" not in as_strings["restart"]["content"]

@@ -9,8 +9,10 @@ Private module_utils: may change in any release.
 
 from __future__ import annotations
 
+import grp
 import json
 import os
+import pwd
 import re
 import stat
 from typing import Any
@@ -133,3 +135,44 @@ def unreadable(entries: list[tuple[dict[str, Any], int]], uid: int,
                gids: set[int] | frozenset[int]) -> list[str]:
     """The paths of ``entries`` (each with the permission bits it needs) the user lacks."""
     return [entry["path"] for entry, need in entries if not permits(entry, uid, gids, need)]
+
+
+def _ancestors(path: str) -> list[str]:
+    """The directories above ``path``, from the root down."""
+    parents = []
+    path = os.path.abspath(path)
+    while os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+        parents.insert(0, path)
+    return parents
+
+
+def needed_by_agent(config_dir: str, read_paths: list[str]) -> list[tuple[dict[str, Any], int]]:
+    """What the agent must be able to do: search every directory above the configuration
+    and the extra paths, list and search the configuration's directories, read each of
+    their files and each extra path."""
+    wanted: dict[str, int] = {}
+    for path in [config_dir, *read_paths]:
+        for parent in _ancestors(path):
+            wanted.setdefault(parent, 1)
+    for root, _dirs, names in os.walk(config_dir):
+        wanted[root] = 5
+        wanted.update((os.path.join(root, n), 4) for n in names)
+    wanted.update((path, 4) for path in read_paths)
+    missing = {"mode": "0000", "uid": -1, "gid": -1}
+    return [(_entry(path) or {"path": path, **missing}, need) for path, need in wanted.items()]
+
+
+def account(name: str, group: str | None) -> dict[str, Any]:
+    """A user's name, whether it exists, its uid and its groups' ids (with ``group``)."""
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        return {"name": name, "exists": False, "uid": None, "gids": []}
+    gids = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if name in g.gr_mem}
+    if group:
+        try:
+            gids.add(grp.getgrnam(group).gr_gid)
+        except KeyError:
+            pass
+    return {"name": name, "exists": True, "uid": account.pw_uid, "gids": sorted(gids)}

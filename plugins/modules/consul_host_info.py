@@ -121,13 +121,17 @@ unreadable:
 """
 
 import grp
-import os
 import pwd
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import host_facts, unreadable
+from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import (
+    account,
+    host_facts,
+    needed_by_agent,
+    unreadable,
+)
 
 
 def _name(lookup: Any, ident: int | None) -> str | None:
@@ -141,54 +145,6 @@ def _named(entry: dict[str, Any] | None) -> dict[str, Any] | None:
     if entry is not None:
         entry.update(owner=_name(pwd.getpwuid, entry["uid"]), group=_name(grp.getgrgid, entry["gid"]))
     return entry
-
-
-def _stat(path: str) -> dict[str, Any] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return {"path": path, "mode": f"{st.st_mode & 0o7777:04o}", "uid": st.st_uid, "gid": st.st_gid}
-
-
-def _ancestors(path: str) -> list[str]:
-    """The directories above ``path``, from the root down."""
-    parents = []
-    path = os.path.abspath(path)
-    while os.path.dirname(path) != path:
-        path = os.path.dirname(path)
-        parents.insert(0, path)
-    return parents
-
-
-def _needed(config_dir: str, read_paths: list[str]) -> list[tuple[dict[str, Any], int]]:
-    """What the agent must be able to do: search every directory above the configuration
-    and the extra paths, list and search the configuration's directories, read each of
-    their files and each extra path."""
-    wanted: dict[str, int] = {}
-    for path in [config_dir, *read_paths]:
-        for parent in _ancestors(path):
-            wanted.setdefault(parent, 1)
-    for root, _dirs, names in os.walk(config_dir):
-        wanted[root] = 5
-        wanted.update((os.path.join(root, n), 4) for n in names)
-    wanted.update((path, 4) for path in read_paths)
-    missing = {"mode": "0000", "uid": -1, "gid": -1}
-    return [(_stat(path) or {"path": path, **missing}, need) for path, need in wanted.items()]
-
-
-def _user(name: str, group: str | None) -> dict[str, Any]:
-    try:
-        account = pwd.getpwnam(name)
-    except KeyError:
-        return {"name": name, "exists": False, "uid": None, "gids": []}
-    gids = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if name in g.gr_mem}
-    if group:
-        try:
-            gids.add(grp.getgrnam(group).gr_gid)
-        except KeyError:
-            pass
-    return {"name": name, "exists": True, "uid": account.pw_uid, "gids": sorted(gids)}
 
 
 def main() -> None:
@@ -216,9 +172,9 @@ def main() -> None:
         "security": {"agent_user": process["user"] if process else None},
     }
     if params["user"]:
-        user = _user(params["user"], params["group"])
+        user = account(params["user"], params["group"])
         result["user"] = user
-        result["unreadable"] = (unreadable(_needed(params["config_dir"], params["read_paths"]),
+        result["unreadable"] = (unreadable(needed_by_agent(params["config_dir"], params["read_paths"]),
                                            user["uid"], set(user["gids"])) if user["exists"] else [])
     module.exit_json(**result)
 

@@ -7,9 +7,11 @@ import json
 import os
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import (
+    account,
     agent_process,
     holds_secret,
     host_facts,
+    needed_by_agent,
     permits,
     unreadable,
 )
@@ -86,3 +88,24 @@ def test_permissions_are_judged_by_owner_then_group_then_others():
     assert permits(key, 0, set(), 7)
     assert unreadable([(cfg, 5), (key, 4)], 104, {105}) == ["/etc/consul.d"]
     assert unreadable([(cfg, 5), (key, 4)], 104, {0, 105}) == []
+
+
+def test_what_another_user_could_not_read(tmp_path):
+    config = tmp_path / "config"
+    (config / "tls").mkdir(parents=True)
+    (config / "00-base.hcl").write_text("datacenter = \"dc1\"\n")
+    key = config / "tls" / "agent-key.pem"
+    key.write_text("-----BEGIN EC PRIVATE KEY-----\n")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    for path, mode in ((tmp_path, 0o755), (config, 0o755), (config / "tls", 0o750), (key, 0o600),
+                       (config / "00-base.hcl", 0o644), (ca, 0o644)):
+        os.chmod(path, mode)
+    nobody = account("nobody", None)
+    assert nobody["exists"] and account("no-such-user-here", None)["exists"] is False
+    needed = needed_by_agent(str(config), [str(ca), str(tmp_path / "missing.pem")])
+    below = [p for p in unreadable(needed, nobody["uid"], set(nobody["gids"])) if p.startswith(str(tmp_path))]
+    # the closed tls directory and key, and a TLS file that is not there; not the rest
+    assert sorted(below) == sorted([str(config / "tls"), str(key), str(tmp_path / "missing.pem")])
+    # the directories above the configuration need the search bit only
+    assert (str(tmp_path), 1) in [(e["path"], need) for e, need in needed]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Writes each role's README.md from its meta/argument_specs.yml (the one place a role's
 variables are described); with --check, writes nothing and fails when a README is not
 what its argument spec makes (the test command runs that check).

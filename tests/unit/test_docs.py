@@ -57,7 +57,7 @@ def doc_strings(path: Path) -> dict[str, str]:
 
 def fragment_options(name: str) -> set[str]:
     """The options of a doc fragment of the collection (consulsec.hardening.file[.VAR])."""
-    module, _, var = name.removeprefix("consulsec.hardening.").partition(".")
+    module, _dot, var = name.removeprefix("consulsec.hardening.").partition(".")
     strings = {}
     tree = ast.parse((ROOT / "plugins" / "doc_fragments" / f"{module}.py").read_text())
     for node in ast.walk(tree):

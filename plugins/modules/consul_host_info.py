@@ -39,7 +39,7 @@ options:
         O(read_paths) it must read, every directory above them it must search.
     type: str
   group:
-    description: The group the agent would run with (with O(user)); its members' groups count too.
+    description: The group the agent would run with (with O(user)); the user's own groups count too.
     type: str
   read_paths:
     description: More files the agent reads, e.g. its TLS files outside O(config_dir).

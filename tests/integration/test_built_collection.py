@@ -21,9 +21,9 @@ UNWANTED = re.compile(r"(^|/)(\.testbed|\.venv|\.pytest_cache|\.benchmarks|\.ans
                       r"|\.pyc$|\.token$|gossip\.key$|-key\.pem$|\.tar\.gz$")
 
 
-def galaxy(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(["ansible-galaxy", "collection", *args], cwd=cwd, capture_output=True,  # noqa: S603, S607
-                          text=True, timeout=300, check=False)
+def galaxy(*args: str, cwd, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(["ansible-galaxy", "collection", *args], cwd=cwd, env=env,  # noqa: S603, S607
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,7 @@ def test_the_tarball_carries_the_collection_and_no_test_bed_state_or_secret(inst
 
 def test_the_installed_copy_runs_the_audit_playbook(installed, cluster):
     _tarball, base, env = installed
-    listed = subprocess.run(["ansible-galaxy", "collection", "list", "consulsec.hardening"],  # noqa: S603, S607
-                            cwd=base, env=env, capture_output=True, text=True, timeout=120, check=False)
+    listed = galaxy("list", "consulsec.hardening", cwd=base, env=env)
     assert str(base / "collections") in listed.stdout and str(ROOT) not in listed.stdout, listed.stdout
     inventory = cluster.write_inventory(base / "inventory.json")
     reports = base / "reports"

@@ -7,57 +7,14 @@ what its argument spec makes (the test command runs that check).
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from docs_markup import NAMESPACE, cell, default_of, markdown, paragraphs, stale, type_of
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMESPACE = "consulsec.hardening"
-
-# Ansible's documentation markup, as Markdown
-MARKUP = [
-    (re.compile(r"L\(([^,)]+),\s*([^)]+)\)"), r"[\1](\2)"),
-    (re.compile(r"U\(([^)]+)\)"), r"<\1>"),
-    (re.compile(r"[BI]\(([^)]+)\)"), r"**\1**"),
-    (re.compile(r"(?:C|O|V|RV|E|M)\(([^)]+)\)"), r"`\1`"),
-]
-
-
-def markdown(text: str) -> str:
-    for pattern, replacement in MARKUP:
-        text = pattern.sub(replacement, text)
-    return " ".join(text.split())
-
-
-def paragraphs(description: str | list[str] | None) -> list[str]:
-    if not description:
-        return []
-    return [markdown(p) for p in ([description] if isinstance(description, str) else description)]
-
-
-def cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def default_of(option: dict[str, Any]) -> str:
-    if "default" not in option:
-        return "required" if option.get("required") else ""
-    value = option["default"]
-    shown = value if isinstance(value, str) else json.dumps(value)
-    return f"`{shown}`" if shown != "" else '`""`'
-
-
-def type_of(option: dict[str, Any]) -> str:
-    kind = option.get("type", "str")
-    if kind == "list" and option.get("elements"):
-        kind += f" of {option['elements']}"
-    if option.get("choices"):
-        kind += ": " + ", ".join(f"`{c}`" for c in option["choices"])
-    return kind
 
 
 def render(role: str, specs: dict[str, Any]) -> str:
@@ -97,16 +54,10 @@ def readmes() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = []
-    for path, text in readmes().items():
-        if path.exists() and path.read_text() == text:
-            continue
-        stale.append(path.relative_to(ROOT))
-        if "--check" not in argv:
-            path.write_text(text)
-    if stale and "--check" in argv:
+    found = stale(readmes(), write="--check" not in argv)
+    if found and "--check" in argv:
         print("not what the argument specs make (run scripts/role_docs.py): "
-              + ", ".join(map(str, stale)), file=sys.stderr)
+              + ", ".join(str(p.relative_to(ROOT)) for p in found), file=sys.stderr)
         return 1
     return 0
 

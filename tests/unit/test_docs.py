@@ -1,6 +1,7 @@
 """The docs speak of what the code has: the README names every audit control (id, and the
 role that fixes it), every playbook and every module; each role's README is what its
-argument spec makes; every module's EXAMPLES use only the options its DOCUMENTATION gives
+argument spec makes; each module's and filter's page in docs/plugins is what ansible-doc
+reads from the code; every module's EXAMPLES use only the options its DOCUMENTATION gives
 (which ansible-test's validate-modules holds to the argument spec), and its RETURN parses."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,8 @@ def test_every_playbook_and_module_is_named():
 
 
 def load_script(name: str):
+    if str(ROOT / "scripts") not in sys.path:  # the scripts import their shared markup
+        sys.path.insert(0, str(ROOT / "scripts"))
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -46,6 +50,16 @@ def test_each_role_readme_is_what_its_argument_spec_makes():
     stale = [str(path.relative_to(ROOT)) for path, text in load_script("role_docs").readmes().items()
              if not path.exists() or path.read_text() != text]
     assert stale == [], "run scripts/role_docs.py"
+
+
+def test_each_plugin_page_is_what_ansible_doc_reads_from_the_code():
+    made = load_script("plugin_docs").pages()
+    stale = [str(path.relative_to(ROOT)) for path, text in made.items()
+             if not path.exists() or path.read_text() != text]
+    unmade = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "plugins").glob("*.md") if p not in made)
+    assert (stale, unmade) == ([], []), "run scripts/plugin_docs.py"
+    modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("consul_*.py"))
+    assert sorted(p.name.removesuffix("_module.md") for p in made if p.name.endswith("_module.md")) == modules
 
 
 def doc_strings(path: Path) -> dict[str, str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-CONVERT = {"bool": "bool", "int": "int", "float": "float"}
+# the types a survey string must be converted to, each by the filter of its name
+CONVERT = {"bool", "int", "float"}
 EXPRESSION = re.compile(r"{{(.*?)}}|{%(.*?)%}", re.S)
 # keys whose values are Jinja expressions without braces
 CONDITIONS = {"when", "that", "failed_when", "changed_when", "until"}
@@ -63,7 +64,7 @@ def bare_reads() -> list[tuple[str, str, str]]:
         for expression in expressions:
             for name, kind in variables.items():
                 for use in re.finditer(rf"\b{name}\b((?:\s*\)\s*)*)(\s*\|\s*(\w+))?", expression):
-                    if use.group(3) != CONVERT[kind]:
+                    if use.group(3) != kind:
                         found.append((name, str(path.relative_to(ROOT)), expression.strip()))
     return found
 

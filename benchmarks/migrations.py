@@ -199,7 +199,7 @@ class ProcessCluster(DetachedCluster):
         return next(a.name for a in self.agents.values() if a.address == address)
 
     def conditions(self, name: str, expect: dict[str, Any]) -> dict[str, Any]:
-        """What rolling_restart waits for after restarting ``name`` (tasks/batch.yml)."""
+        """What rolling_restart waits for after restarting ``name`` (tasks/restart.yml)."""
         found = {"members_alive": sorted(set(self.server_names) | {name}),
                  "cluster_members_alive": list(self.agents), "leader": True,
                  "autopilot_healthy": True, "voters": len(self.server_names),

@@ -14,6 +14,7 @@ import base64
 import datetime
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -27,7 +28,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from conftest import run_playbook
+from conftest import announced_batches, assert_restarted_as_announced, leader_of, run_playbook
 from local_cluster import DetachedCluster
 
 SERVERS = ["server1", "server2", "server3"]
@@ -39,6 +40,11 @@ ISSUED = ["server1", "server2", "server3", "client1"]
 
 def inventory(cluster: DetachedCluster, path, **extra) -> str:
     return cluster.write_inventory(path, **extra)
+
+
+def leader_first(cluster: DetachedCluster, leader: str) -> list[str]:
+    """The agents with the leader first: the order the engine must not follow."""
+    return sorted(cluster.agents, key=lambda name: name != leader)
 
 
 def run_tls(inventory_path: str, **extra) -> subprocess.CompletedProcess:
@@ -73,19 +79,21 @@ def rolled(tmp_path_factory):
     cluster.start(timeout=90)
     pki = base / "pki"
     pki.mkdir()
-    inv = inventory(cluster, base / "inventory.json",
+    # the leader first in the inventory, where the plan puts it last
+    inv = inventory(cluster, base / "inventory.json", order=leader_first(cluster, leader_of(cluster)),
                     per_host={n: {"tls_auto_encrypt": on} for n, on in AUTO_ENCRYPT.items()})
+    since = time.time()
     first = run_tls(inv, tls_pki_dir=str(pki))
     (base / "first.log").write_text(first.stdout + first.stderr)
     pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
     second = run_tls(inv, tls_pki_dir=str(pki))
     (base / "second.log").write_text(second.stdout + second.stderr)
-    yield cluster, pki, first, second, pids
+    yield cluster, pki, first, second, pids, since
     cluster.stop()
 
 
 def test_the_roll_ends_in_full_tls_with_http_closed(rolled):
-    cluster, pki, first, _second, _pids = rolled
+    cluster, pki, first, _second, _pids, _since = rolled
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     for name in ISSUED:
         config = https_self(cluster, name, pki)["DebugConfig"]
@@ -101,8 +109,19 @@ def test_the_roll_ends_in_full_tls_with_http_closed(rolled):
     assert "PRIVATE KEY" not in first.stdout + first.stderr
 
 
+def test_the_agents_restarted_in_the_announced_order(rolled):
+    """Each phase's batches, read from the agents' starts: the clients, then the servers
+    with the leader last, whatever the inventory's order (the leader first there)."""
+    cluster, _pki, first, _second, _pids, since = rolled
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert_restarted_as_announced(cluster, first.stdout, since)
+    # and the log names each batch as it starts, as announced
+    named = re.findall(r"TASK \[[^\]]*: Restart batch \d+ of \d+ \([^)]*\): ([^\]]*)\]", first.stdout)
+    assert [batch.split(" + ") for batch in named] == announced_batches(first.stdout)
+
+
 def test_a_second_run_changes_and_restarts_nothing(rolled):
-    cluster, _pki, _first, second, pids = rolled
+    cluster, _pki, _first, second, pids, _since = rolled
     assert second.returncode == 0, second.stdout[-4000:]
     recap = second.stdout[second.stdout.rfind("PLAY RECAP"):]
     assert "changed=0" in recap and "changed=1" not in recap, recap
@@ -131,7 +150,7 @@ def served_certificate(address: str) -> x509.Certificate:
 
 
 def test_an_auto_encrypt_client_gets_the_ca_only_and_its_certificate_from_the_servers(rolled):
-    cluster, pki, first, _second, _pids = rolled
+    cluster, pki, first, _second, _pids, _since = rolled
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     tls_dir = cluster.agents["client2"].config_dir / "tls"
     # the CA and the bundle only: no certificate or key was issued or put there
@@ -145,7 +164,7 @@ def test_an_auto_encrypt_client_gets_the_ca_only_and_its_certificate_from_the_se
 
 
 def test_an_auto_encrypt_client_serves_a_connect_ca_certificate_with_its_address(rolled):
-    cluster, pki, _first, _second, _pids = rolled
+    cluster, pki, _first, _second, _pids, _since = rolled
     agent = cluster.agents["client2"]
     served = served_certificate(agent.address)
     ca = x509.load_pem_x509_certificate((pki / "consul-agent-ca.pem").read_bytes())
@@ -160,7 +179,7 @@ def test_an_auto_encrypt_client_serves_a_connect_ca_certificate_with_its_address
 def test_an_auto_encrypt_client_reaches_the_servers_with_its_signed_certificate(rolled):
     """The servers refuse RPC without a certificate they trust (verify_incoming): a service
     registered on the client reaches the catalog only through the one they signed."""
-    cluster, pki, _first, _second, _pids = rolled
+    cluster, pki, _first, _second, _pids, _since = rolled
     bundle = str(cluster.agents["client2"].config_dir / "tls" / "api-ca-bundle.pem")
     https(cluster, "client2", "/v1/agent/service/register", bundle, None, method="PUT",
           body={"Name": "auto-encrypt-probe", "Port": 9999})
@@ -176,7 +195,7 @@ def test_an_auto_encrypt_client_reaches_the_servers_with_its_signed_certificate(
 def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
     """The ACL playbook on the cluster the TLS roll left: HTTPS only, client certificates
     required, client2 on auto_encrypt (CA bundle, no certificate). Runs last on it."""
-    cluster, pki, _first, _second, _pids = rolled
+    cluster, pki, _first, _second, _pids, _since = rolled
     per_host = {}
     for name, agent in cluster.agents.items():
         tls_dir = agent.config_dir / "tls"
@@ -189,10 +208,18 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
                                   consul_client_key=str(tls_dir / "agent-key.pem"))
     # where secure_cluster keeps them (test_secure_cluster_finds_the_secured_cluster_...)
     secrets = pki.parent / "acl"
-    acl = run_playbook("acl", cluster.write_inventory(tmp_path / "inventory.json", per_host=per_host),
-                       acl_secrets_dir=str(secrets))
+    # the leader first in the inventory again; both clients in one batch, which the
+    # default-deny phase (servers first) restarts last
+    client_cert = (str(pki / "client1.pem"), str(pki / "client1-key.pem"))
+    leader = https(cluster, "server1", "/v1/status/leader", str(pki / "consul-agent-ca.pem"), client_cert)
+    order = leader_first(cluster, next(n for n, a in cluster.agents.items() if leader == f"{a.address}:8300"))
+    since = time.time()
+    acl = run_playbook("acl", cluster.write_inventory(tmp_path / "inventory.json", per_host=per_host, order=order),
+                       acl_secrets_dir=str(secrets), acl_client_batch_size=2)
     (tmp_path / "acl.log").write_text(acl.stdout + acl.stderr)
     assert acl.returncode == 0, acl.stdout[-4000:] + acl.stderr[-2000:]
+    assert_restarted_as_announced(cluster, acl.stdout, since)
+    assert announced_batches(acl.stdout)[-1] == ["client1", "client2"]
     recovery = (secrets / "agent-recovery.token").read_text().strip()
     for name in ALL:
         context = ssl.create_default_context(cafile=per_host[name]["consul_cacert"])
@@ -213,7 +240,7 @@ def test_secure_cluster_finds_the_secured_cluster_and_completes_it(rolled):
     encrypted from the start): it finds each agent's API and the kept tokens and key, finds
     those stages done, hardens, and the last audit fails nothing at high or worse; a second
     run changes nothing on any agent."""
-    cluster, pki, _first, _second, _pids = rolled
+    cluster, pki, _first, _second, _pids, _since = rolled
     base = pki.parent  # holds pki/ and acl/, as secure_cluster_dir does
     inventory = str(base / "inventory.json")  # the TLS fixture's: plain HTTP addresses
     secure = {"secure_cluster_dir": str(base), "acl_intentions_default_deny": True}

@@ -2,7 +2,8 @@
 # Start, stop or restart one local Consul agent of the process test bed, by the PID in
 # its pidfile only: <agent dir>/agent.pid, config in <agent dir>/config, log appended
 # to <agent dir>/agent.log. Stop sends SIGINT, as the Debian unit does (clients leave,
-# servers do not), and waits up to 30 s before SIGKILL.
+# servers do not), and waits up to 30 s before SIGKILL. Each start appends its time (s since
+# the epoch, ns) to <agent dir>/starts: what tests read the order of restarts from.
 # Used as consul_restart_command for local agents (benchmarks/migrations.py):
 #   tests/testbed/agentctl.sh restart <agent dir> [<consul binary>]
 set -euo pipefail
@@ -28,6 +29,7 @@ stop() {
 
 start() {
   if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  date +%s.%N >> "$dir/starts"
   setsid "$consul" agent -config-dir="$dir/config" >> "$dir/agent.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 }

@@ -160,12 +160,14 @@ class LocalCluster:
         return path
 
     def write_inventory(self, path: Path, per_host: dict[str, dict[str, Any]] | None = None,
-                        **group_vars: Any) -> str:
+                        order: list[str] | None = None, **group_vars: Any) -> str:
         """An Ansible inventory of this cluster (ansible_connection=local): each agent a
         host with its own directories and API address, restarted by its
-        ``restart_command`` where the cluster has one. Returns the path."""
+        ``restart_command`` where the cluster has one; its hosts in ``order`` where given
+        (within each group: a play over both groups takes the servers first). Returns the
+        path."""
         hosts: dict[str, Any] = {"consul_servers": {"hosts": {}}, "consul_clients": {"hosts": {}}}
-        for agent in self.agents.values():
+        for agent in (self.agents[name] for name in order or self.agents):
             host = {
                 "consul_config_dir": str(agent.config_dir), "consul_data_dir": str(agent.data_dir),
                 "consul_binary": consul_binary(), "consul_http_addr": agent.http_addr,
@@ -349,6 +351,14 @@ class DetachedCluster(LocalCluster):
 
     def restart_command(self, name: str) -> str:
         return f"{AGENTCTL} restart {self.agents[name].base} {consul_binary()}"
+
+    def starts(self, since: float) -> list[str]:
+        """The agents started after ``since`` (time.time()), in the order they started,
+        as agentctl recorded each start: an agent started twice is named twice."""
+        found = [(float(line), name) for name, agent in self.agents.items()
+                 if (agent.base / "starts").exists()
+                 for line in (agent.base / "starts").read_text().split() if float(line) > since]
+        return [name for _started, name in sorted(found)]
 
     def start_agent(self, name: str) -> None:
         agent = self.agents[name]

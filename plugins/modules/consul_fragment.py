@@ -107,7 +107,11 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
-from ansible_collections.consulsec.hardening.plugins.module_utils._files import read_optional, write_atomic
+from ansible_collections.consulsec.hardening.plugins.module_utils._files import (
+    create_exclusive,
+    read_optional,
+    write_atomic,
+)
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import run_local
 
 
@@ -117,9 +121,7 @@ def validate(module: AnsibleModule, config_dir: str, name: str, data: bytes) -> 
     stage = tempfile.mkdtemp(prefix="consulsec-")
     try:
         staged = os.path.join(stage, name)
-        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        create_exclusive(staged, data)
         argv = [module.params["consul_binary"], "validate", config_dir, staged]
         rc, out, err = module.run_command(argv)
     finally:

@@ -19,8 +19,8 @@ description:
     C(.hcl) extension and still says it is valid.
   - The contents may hold secrets (a gossip key, a token); they are never returned or
     shown in a diff.
-  - One task where the roles had six (probe, stage, validate, clean up, write), each run as a
-    module on the agent's host.
+  - Role C(consulsec.hardening.consul)'s C(write_fragment.yml), which every role of the
+    collection writes its fragments with, is this one task.
 author:
   - consulsec.hardening developers (@consulsec)
 attributes:

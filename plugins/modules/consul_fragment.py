@@ -60,10 +60,6 @@ options:
     description: The file's mode, as octal digits in a string (V("0640")).
     type: str
     default: "0640"
-  validate:
-    description: Run C(consul validate) before writing changed contents.
-    type: bool
-    default: true
   consul_binary:
     description: The C(consul) binary that validates.
     type: path
@@ -146,9 +142,8 @@ def run(module: AnsibleModule) -> dict:
     content_changed = read_optional(path) != data
     result = {"path": path, "content_changed": content_changed, "validated": False}
     if content_changed and not module.check_mode:
-        if params["validate"]:
-            validate(module, params["config_dir"], params["name"], data)
-            result["validated"] = True
+        validate(module, params["config_dir"], params["name"], data)
+        result["validated"] = True
         write_atomic(path, data, mode)
     file_args = module.load_file_common_arguments(
         {"path": path, "owner": params["owner"], "group": params["group"], "mode": params["mode"]})
@@ -167,7 +162,6 @@ def main() -> None:
             "owner": {"type": "str"},
             "group": {"type": "str"},
             "mode": {"type": "str", "default": "0640"},
-            "validate": {"type": "bool", "default": True},
             "consul_binary": {"type": "path", "default": "consul"},
         },
         supports_check_mode=True,

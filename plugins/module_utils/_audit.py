@@ -4,10 +4,10 @@
 record (plugins/module_utils/_agent_state.py's, from the agent's *running* state; the
 judges are in _audit_agent and _audit_host).
 
-A control names where it comes from (Consul's security model, ../shared/seeds/001: the
-"Requirements" and "Recommendations" of "Secure Configuration"), how bad a failure is, and
-what fixes it (the role and variable of this collection, or the Consul setting where the
-collection does not set it yet). A judgement is ``pass``, ``fail``, ``not_applicable`` or
+A control names where it comes from (Consul's page "Security Model": the "Requirements"
+and "Recommendations" of "Secure Configuration"), how bad a failure is, and what fixes it
+(the role and variable of this collection, or the Consul setting where the collection does
+not set it yet). A judgement is ``pass``, ``fail``, ``not_applicable`` or
 ``unknown`` (the agent did not report it), with the evidence seen. The records hold no
 secrets (agent/self shows none), so neither does any evidence.
 

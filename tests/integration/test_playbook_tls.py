@@ -5,8 +5,9 @@ material that would break the roll refused before any change.
 
 One roll covers both kinds of client: client1 with a certificate the role issued, client2
 with tls_auto_encrypt (the servers sign its certificate with the Connect CA; it gets the
-agent CA only). ACLs then roll on that cluster, and secure_cluster runs on it twice, the
-second time as AWX runs a job template (ansible-runner, survey answers as strings)."""
+agent CA only). secure_cluster then runs on that cluster twice: the first run finds gossip
+and TLS done and rolls ACLs and the hardening, the second, as AWX runs a job template
+(ansible-runner, survey answers as strings), changes nothing."""
 
 from __future__ import annotations
 
@@ -192,10 +193,9 @@ def test_an_auto_encrypt_client_reaches_the_servers_with_its_signed_certificate(
     assert found[0]["Node"] == "client2"
 
 
-def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
-    """The ACL playbook on the cluster the TLS roll left: HTTPS only, client certificates
-    required, client2 on auto_encrypt (CA bundle, no certificate). Runs last on it."""
-    cluster, pki, _first, _second, _pids, _since = rolled
+def agent_tls(cluster: DetachedCluster) -> dict[str, dict[str, str]]:
+    """How each agent is reached once HTTP is closed: its HTTPS address, the CA (the bundle
+    for the auto_encrypt client) and, but for that client, its own certificate."""
     per_host = {}
     for name, agent in cluster.agents.items():
         tls_dir = agent.config_dir / "tls"
@@ -206,21 +206,53 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
         else:
             per_host[name].update(consul_client_cert=str(tls_dir / "agent.pem"),
                                   consul_client_key=str(tls_dir / "agent-key.pem"))
-    # where secure_cluster keeps them (test_secure_cluster_finds_the_secured_cluster_...)
-    secrets = pki.parent / "acl"
-    # the leader first in the inventory again; both clients in one batch, which the
-    # default-deny phase (servers first) restarts last
+    return per_host
+
+
+@pytest.fixture(scope="module")
+def secured(rolled):
+    """secure_cluster.yml in a new run on the cluster the TLS roll left (HTTPS only, gossip
+    encrypted from the start, ACLs still off), with plain HTTP addresses in the inventory
+    (it finds each agent's API itself), the current leader first there, both clients in one
+    ACL batch; then a second run as AWX runs a job template."""
+    cluster, pki, _first, _second, _pids, _since = rolled
+    base = pki.parent  # holds gossip.key and pki/, as secure_cluster_dir does
     client_cert = (str(pki / "client1.pem"), str(pki / "client1-key.pem"))
     leader = https(cluster, "server1", "/v1/status/leader", str(pki / "consul-agent-ca.pem"), client_cert)
-    order = leader_first(cluster, next(n for n, a in cluster.agents.items() if leader == f"{a.address}:8300"))
+    order = leader_first(cluster, [n for n, a in cluster.agents.items() if leader == f"{a.address}:8300"][0])
+    inventory = cluster.write_inventory(base / "secure-inventory.json", order=order,
+                                        per_host={n: {"tls_auto_encrypt": on} for n, on in AUTO_ENCRYPT.items()})
     since = time.time()
-    acl = run_playbook("acl", cluster.write_inventory(tmp_path / "inventory.json", per_host=per_host, order=order),
-                       acl_secrets_dir=str(secrets), acl_client_batch_size=2)
-    (tmp_path / "acl.log").write_text(acl.stdout + acl.stderr)
-    assert acl.returncode == 0, acl.stdout[-4000:] + acl.stderr[-2000:]
-    assert_restarted_as_announced(cluster, acl.stdout, since)
-    assert announced_batches(acl.stdout)[-1] == ["client1", "client2"]
-    recovery = (secrets / "agent-recovery.token").read_text().strip()
+    first = run_playbook("secure_cluster", inventory, 1800, secure_cluster_dir=str(base),
+                         acl_intentions_default_deny=True, acl_client_batch_size=2)
+    (base / "secure.log").write_text(first.stdout + first.stderr)
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
+    # what the first run changed (the second run writes its own reports over these)
+    changes = (base / "reports" / "before-after.md").read_text()
+    pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
+    # the second run as AWX runs a job template: ansible-runner, a project that imports the
+    # playbook, the answers of a survey (strings, "false" included)
+    survey = {"secure_cluster_dir": str(base), "acl_intentions_default_deny": "true",
+              "gossip_encryption_new_cluster": "false", "tls_new_cluster": "false",
+              "harden_disable_remote_exec": "true", "harden_timeout": "180", "secure_cluster_fail_on": "high"}
+    again = run_like_awx(base / "awx", inventory, survey)
+    yield cluster, pki, first, since, pids, again, changes
+
+
+def test_secure_cluster_rolls_acls_and_hardening_in_the_announced_order(secured):
+    """The ACL phases (the default-deny one servers first) and the harden roll, read from
+    the agents' starts, with the leader first in the inventory; the clients in one ACL batch."""
+    cluster, _pki, first, since, _pids, _again, _changes = secured
+    assert_restarted_as_announced(cluster, first.stdout, since)
+    assert ["client1", "client2"] in announced_batches(first.stdout)
+
+
+def test_secure_cluster_leaves_acls_denying_by_default_on_the_tls_cluster(secured):
+    """Every agent over HTTPS (client certificates required; client2 on auto_encrypt, with
+    the CA bundle and no certificate), with the recovery token secure_cluster kept."""
+    cluster, pki, _first, _since, _pids, _again, _changes = secured
+    per_host = agent_tls(cluster)
+    recovery = (pki.parent / "acl" / "agent-recovery.token").read_text().strip()
     for name in ALL:
         context = ssl.create_default_context(cafile=per_host[name]["consul_cacert"])
         if "consul_client_cert" in per_host[name]:
@@ -234,20 +266,11 @@ def test_acls_roll_on_the_tls_cluster(rolled, tmp_path):
                 config["VerifyIncoming"] or config["VerifyIncomingRPC"]) == (True, "deny", True), name
 
 
-def test_secure_cluster_finds_the_secured_cluster_and_completes_it(rolled):
-    """secure_cluster.yml in a new run, with the inventory's plain HTTP addresses, on the
-    cluster the TLS and ACL rolls left (HTTPS only, ACLs denying by default, gossip
-    encrypted from the start): it finds each agent's API and the kept tokens and key, finds
-    those stages done, hardens, and the last audit fails nothing at high or worse; a second
-    run changes nothing on any agent."""
-    cluster, pki, _first, _second, _pids, _since = rolled
-    base = pki.parent  # holds pki/ and acl/, as secure_cluster_dir does
-    inventory = str(base / "inventory.json")  # the TLS fixture's: plain HTTP addresses
-    secure = {"secure_cluster_dir": str(base), "acl_intentions_default_deny": True}
-    first = run_playbook("secure_cluster", inventory, 1500, **secure)
-    (base / "secure.log").write_text(first.stdout + first.stderr)
-    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
-    changes = (base / "reports" / "before-after.md").read_text()
+def test_secure_cluster_finds_the_secured_stages_and_completes_it(secured):
+    """It finds gossip and TLS done, rolls ACLs and the hardening, and the last audit fails
+    nothing at high or worse."""
+    cluster, pki, _first, _since, _pids, _again, changes = secured
+    base = pki.parent
     assert "| CSEC-REC-02 Security headers on HTTP responses | low | client1, client2, server1, server2, server3 | - | fixed |" \
         in changes, changes
     assert "CSEC-GOSSIP-01" not in changes, changes  # passed before and after
@@ -257,13 +280,11 @@ def test_secure_cluster_finds_the_secured_cluster_and_completes_it(rolled):
         agent = https_self(cluster, name, pki, recovery)
         assert agent["Stats"]["serf_lan"]["encrypted"] == "true", name
         assert agent["DebugConfig"]["EnableAgentTLSForChecks"] is True, name
-    pids = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
-    # the second run as AWX runs a job template: ansible-runner, a project that imports the
-    # playbook, the answers of a survey (strings, "false" included)
-    survey = {"secure_cluster_dir": str(base), "acl_intentions_default_deny": "true",
-              "gossip_encryption_new_cluster": "false", "tls_new_cluster": "false",
-              "harden_disable_remote_exec": "true", "harden_timeout": "180", "secure_cluster_fail_on": "high"}
-    again = run_like_awx(base / "awx", inventory, survey)
+
+
+def test_a_second_run_as_awx_runs_it_changes_nothing_and_shows_no_secret(secured):
+    cluster, pki, _first, _since, pids, again, _changes = secured
+    base = pki.parent
     assert (again.status, again.rc) == ("successful", 0), (base / "awx" / "artifacts").as_posix()
     # only the reports on the controller change (the first audit now finds a secured cluster)
     changed = {e["event_data"]["task"] for e in again.events

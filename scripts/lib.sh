@@ -21,7 +21,3 @@ export PYTHONDONTWRITEBYTECODE=1
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
-# Prefixes each line of stdin with the time of day (for long logs read after the run).
-stamp() { python3 -u -c 'import sys, time
-for line in sys.stdin:
-    sys.stdout.write(time.strftime("%H:%M:%S ") + line)'; }

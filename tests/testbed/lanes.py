@@ -58,13 +58,13 @@ class Job:
         return MINUTES.get(self.name, 1.0)
 
 
-def jobs(out: Path, docker: bool, only: list[str]) -> list[Job]:
+def jobs(out: Path, basetemp: Path, docker: bool, only: list[str]) -> list[Job]:
     found = []
     for test in sorted((ROOT / "tests" / "integration").glob("test_*.py")):
         junit = out / f"{test.stem}.xml"
         found.append(Job(test.stem, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                     f"--junitxml={junit}", "-o", "junit_family=xunit2",
-                                     str(test.relative_to(ROOT))], junit=junit))
+                                     f"--basetemp={basetemp / test.stem}", f"--junitxml={junit}",
+                                     "-o", "junit_family=xunit2", str(test.relative_to(ROOT))], junit=junit))
     if docker:
         for scenario in ("gossip", "tls"):
             found.append(Job(f"molecule-{scenario}", ["molecule", "test", "-s", scenario], docker=True))
@@ -80,11 +80,10 @@ def jobs(out: Path, docker: bool, only: list[str]) -> list[Job]:
 
 
 class Lanes:
-    def __init__(self, pending: list[Job], lanes: int, out: Path, basetemp: Path) -> None:
+    def __init__(self, pending: list[Job], lanes: int, out: Path) -> None:
         self.pending = pending
         self.lanes = lanes
         self.out = out
-        self.basetemp = basetemp
         self.lock = threading.Condition()
         self.docker_busy = False
         self.running: dict[int, subprocess.Popen] = {}
@@ -108,13 +107,10 @@ class Lanes:
             job.lane, job.start = lane, time.monotonic() - self.t0
             job.log = self.out / f"{job.name}.log"
             env = dict(os.environ, CONSULSEC_LOCAL_PREFIX=f"127.0.{lane}.")
-            command = list(job.command)
-            if job.junit:
-                command.insert(3, f"--basetemp={self.basetemp / job.name}")
             with job.log.open("w") as log:
-                log.write(f"# {' '.join(command)} (lane {lane})\n")
+                log.write(f"# {' '.join(job.command)} (lane {lane})\n")
                 log.flush()
-                process = subprocess.Popen(command, cwd=job.cwd, env=env, stdout=subprocess.PIPE,  # noqa: S603
+                process = subprocess.Popen(job.command, cwd=job.cwd, env=env, stdout=subprocess.PIPE,  # noqa: S603
                                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
                 self.running[lane] = process
                 print(f"{stamp()} lane {lane}: {job.name} started", flush=True)
@@ -192,7 +188,7 @@ def main() -> int:
     # the tests' own files (agents' logs, playbook output), outside the checkout: the
     # collection's build must not take them in; kept when a job failed
     basetemp = Path(tempfile.mkdtemp(prefix="consulsec-lanes-"))
-    lanes = Lanes(jobs(args.out, not args.no_docker, args.only), args.lanes, args.out, basetemp)
+    lanes = Lanes(jobs(args.out, basetemp, not args.no_docker, args.only), args.lanes, args.out)
     signal.signal(signal.SIGTERM, lanes.stop)
     signal.signal(signal.SIGINT, lanes.stop)
     threads = [threading.Thread(target=lanes.run_lane, args=(lane,), daemon=True)

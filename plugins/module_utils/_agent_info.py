@@ -7,6 +7,7 @@ Private module_utils: may change in any release.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from ._agent_state import agent_record
 from ._catalog_sync import judge_catalog_sync
 from ._client import ConsulClient
 from ._errors import ConsulError
+from ._keyring import keyring_call
 
 GATHER_CHOICES = ("autopilot", "raft", "keyring", "serf_health", "connect_roots", "services",
                   "catalog_sync", "intentions")
@@ -78,7 +80,11 @@ def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ())
         # autopilot answers 429 with the same body when the cluster is not healthy
         accept = (200, 429) if part == "autopilot" else (200,)
         try:
-            optional[part] = client.get(ENDPOINTS[part], params=PARAMS.get(part), accept=accept)
+            if part == "keyring":
+                # a gossip query: asked again when a node missed it (see _keyring)
+                optional[part] = keyring_call(lambda: client.get(ENDPOINTS["keyring"]), time.sleep)
+            else:
+                optional[part] = client.get(ENDPOINTS[part], params=PARAMS.get(part), accept=accept)
         except ConsulError as exc:
             errors[part] = str(exc)
     record = agent_record(agent_self, members, leader, **optional)

@@ -61,6 +61,10 @@ def api_error_hint(status: int, body: str) -> str:
     if status == 500 and "no cluster leader" in lowered:
         return ("The cluster has no leader: quorum may be lost (fewer than half of the servers "
                 "alive) or an election is under way; check the servers.")
+    if status == 500 and "nodes reported success" in lowered:
+        return ("Not every node answered the keyring query in time; those that did carried the "
+                "operation out. Check that every agent is running and not starved of CPU, "
+                "then run again: a keyring operation is safe to repeat.")
     if status == 500 and "keyring is empty" in lowered:
         return "Gossip encryption is not enabled on this cluster."
     if status == 500 and "must run against a server" in lowered:

@@ -18,6 +18,11 @@ description:
     without it, the new key locks it out of the cluster for good (measured on 1.8.7). The
     module stops instead and names the node. Bring it back, or remove it with
     C(consul force-leave), then run again.
+  - Each keyring operation is a gossip query that every node must answer within the
+    query's timeout (3.2 s on a small cluster). On a loaded machine a node can miss it
+    (Consul answers HTTP 500, C(4/5 nodes reported success)); the module then sends the
+    same operation again, up to 4 times 3 s apart, as it is safe to repeat on the nodes that
+    already carried it out. When a node misses all of them the module stops and says so.
   - Run it against a server agent, with a token that has C(keyring:write) once ACLs are on.
   - No key is ever returned or logged; keys are named by their fingerprint.
 author:
@@ -82,6 +87,7 @@ keyring:
   elements: dict
 """
 
+import time
 from typing import Any
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import ENDPOINTS
@@ -96,6 +102,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._gossip_key im
 from ansible_collections.consulsec.hardening.plugins.module_utils._keyring import (
     actions,
     coverage_problems,
+    keyring_call,
     pool_problems,
     primary_anywhere,
 )
@@ -124,14 +131,22 @@ def _whole_cluster(client: ConsulClient, pools: list[dict[str, Any]], datacenter
         )
 
 
+def _read(client: ConsulClient) -> list[dict[str, Any]]:
+    return keyring_call(lambda: client.get(KEYRING), time.sleep) or []
+
+
+def _send(client: ConsulClient, method: str, key: str) -> None:
+    keyring_call(lambda: client.request(method, KEYRING, data={"Key": key}), time.sleep)
+
+
 def _operation(client: ConsulClient, action: str, key: str, raw: list[dict[str, Any]]) -> None:
     method = OPERATIONS[action][0]
     if action == "remove_others":
         others = {k for pool in raw for k in (pool.get("Keys") or {}) if k != key}
         for other in sorted(others):
-            client.request(method, KEYRING, data={"Key": other})
+            _send(client, method, other)
     else:
-        client.request(method, KEYRING, data={"Key": key})
+        _send(client, method, key)
 
 
 def run(module: ConsulModule) -> dict[str, Any]:
@@ -144,7 +159,7 @@ def run(module: ConsulModule) -> dict[str, Any]:
         raise ConsulInputError(f"{client.address} is a client agent ({config.get('NodeName')}): "
                                "run consul_keyring against a server")
     datacenter = config.get("Datacenter")
-    raw = client.get(KEYRING) or []
+    raw = _read(client)
     pools = parse_keyring(raw) or []
     todo = actions(pools, fingerprint, state)
     result: dict[str, Any] = {"changed": bool(todo), "fingerprint": fingerprint,
@@ -159,7 +174,7 @@ def run(module: ConsulModule) -> dict[str, Any]:
         return result
     for action in todo:
         _operation(client, action, key, raw)
-        raw = client.get(KEYRING) or []
+        raw = _read(client)
         pools = parse_keyring(raw) or []
         problems = pool_problems(pools, fingerprint, OPERATIONS[action][1])
         if problems:

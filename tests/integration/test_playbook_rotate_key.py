@@ -2,14 +2,19 @@
 stops the rotation before any change (whether the inventory holds it or not); check mode
 sends nothing; the rotation leaves the new key alone on every node, in every fragment and
 every local keyring file, restarts nothing and shows no key; a second run changes
-nothing; agents restarted afterwards rejoin with the new key."""
+nothing; agents restarted afterwards rejoin with the new key; a node that misses a keyring
+query (frozen) is asked again."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import stat
 import time
+import urllib.error
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -17,13 +22,24 @@ from conftest import ALL, run_module, run_module_output, run_playbook
 from local_cluster import LocalCluster
 
 OLD = base64.b64encode(bytes(range(32))).decode()
+THIRD = base64.b64encode(bytes(range(3, 35))).decode()
+MISSED = "nodes reported success"
 FRAGMENT = "50-consulsec-gossip.json"
 
 
 def keyring(cluster: LocalCluster) -> list[tuple[str, dict[str, int], dict[str, int], int]]:
-    """Per pool: (pool, node count per key, primary count per key, NumNodes), keys as OLD/NEW."""
+    """Per pool: (pool, node count per key, primary count per key, NumNodes), keys as OLD/NEW.
+    Asked again when a node missed the query (HTTP 500, a loaded machine)."""
+    for _attempt in range(4):
+        try:
+            pools = cluster.api("server1", "/v1/operator/keyring", timeout=10)
+            break
+        except urllib.error.HTTPError as exc:
+            if exc.code != 500 or MISSED not in exc.read().decode():
+                raise
+            time.sleep(3)
     return sorted(("wan" if p["WAN"] else "lan", p["Keys"], p["PrimaryKeys"], p["NumNodes"])
-                  for p in cluster.api("server1", "/v1/operator/keyring"))
+                  for p in pools)
 
 
 def local_keyring(cluster: LocalCluster, name: str) -> list[str]:
@@ -146,3 +162,32 @@ def test_the_module_refuses_a_client_a_primary_removal_and_a_malformed_key(encry
     gone = run_module("consul_keyring", {"key": OLD, "state": "absent", "http_addr": server})
     assert gone["changed"] is False and gone["actions"] == []
     assert keyring(cluster)[0][1] == {new: 5}
+
+
+def test_a_node_that_misses_a_keyring_query_is_asked_again(encrypted):
+    """client2 frozen (SIGSTOP) until server1 logs that a keyring query missed a node, then
+    thawed: the module's next attempt reaches all five nodes and the key is installed."""
+    cluster, _inventory, _key_file, _base = encrypted
+    before = keyring(cluster)[0][1]
+    server = cluster.agents["server1"]
+    misses = server.log_path.read_text(errors="replace").count(MISSED)
+    frozen = cluster.agents["client2"].process.pid
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            installing = pool.submit(run_module, "consul_keyring",
+                                     {"key": THIRD, "http_addr": server.http_addr})
+            deadline = time.monotonic() + 60
+            while server.log_path.read_text(errors="replace").count(MISSED) == misses:
+                assert time.monotonic() < deadline and not installing.done(), \
+                    "no keyring query missed the frozen client2"
+                time.sleep(0.1)
+            os.kill(frozen, signal.SIGCONT)
+            installed = installing.result(timeout=120)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    assert installed.get("changed") is True and installed["actions"] == ["install"], installed
+    assert keyring(cluster)[0][1] == {**before, THIRD: 5}
+    removed = run_module("consul_keyring", {"key": THIRD, "state": "absent",
+                                            "http_addr": server.http_addr})
+    assert removed.get("changed") is True and keyring(cluster)[0][1] == before, removed

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
+import signal
 import sys
 import tempfile
 import time
@@ -451,7 +453,8 @@ def catalog_sync(base: Path) -> None:
 
 
 def keyring(base: Path) -> None:
-    print("keyring: a second key installed, then made primary; a client down in between")
+    print("keyring: a second key installed, then made primary; a client down in between, "
+          "then one frozen")
     keys = [base64.b64encode(secrets.token_bytes(32)).decode() for _index in range(2)]
     cluster = LocalCluster(base / "keyring")
     cluster.prepare()
@@ -472,6 +475,13 @@ def keyring(base: Path) -> None:
         wait_member_status(cluster, "server1", "client2", 1)
         rec.send("server1", "PUT", ENDPOINTS["keyring"], {"Key": keys[1]})
         rec.record("used", "server1", ["keyring"])
+        # frozen, still alive to the others: the query times out without its answer (500)
+        frozen = cluster.agents["client2"].process.pid
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            rec.record("client-frozen", "server1", ["keyring"])
+        finally:
+            os.kill(frozen, signal.SIGCONT)
 
 
 # the settings of tests/unit/plugins/module_utils/test_harden.py's SETTINGS, as Consul reads them

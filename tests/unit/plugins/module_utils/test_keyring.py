@@ -1,6 +1,6 @@
 """Keyring judgements on replies recorded from a real rotation: one key, a second one
 installed, a client killed in between (the keyring then counts 4 of 4 nodes), the
-second key made primary."""
+second key made primary, a client frozen (the query misses it)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state i
     parse_keyring,
     parse_members,
 )
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulApiError
 from ansible_collections.consulsec.hardening.plugins.module_utils._keyring import (
+    QUERY_ATTEMPTS,
+    QUERY_PAUSE,
     actions,
     coverage_problems,
+    keyring_call,
+    missed_query,
     pool_problems,
     primary_anywhere,
 )
-from tests.unit.conftest import load
+from tests.unit.conftest import load, load_reply
 
 OLD = key_fingerprint("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
 NEW = key_fingerprint("AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=")
@@ -88,3 +93,50 @@ def test_problems_say_where_and_what_was_seen():
 
 def test_primary_anywhere():
     assert primary_anywhere(pools("used"), NEW) and not primary_anywhere(pools("installed"), NEW)
+
+
+def missed(stage: str = "client-frozen") -> ConsulApiError:
+    reply = load_reply(f"keyring/{stage}-keyring")
+    return ConsulApiError("http://127.0.1.101:8500", "/v1/operator/keyring", reply["status"],
+                          reply["text"])
+
+
+def test_a_node_that_missed_the_query_is_told_from_other_errors():
+    assert missed_query(missed())
+    assert "safe to repeat" in str(missed())
+    assert not missed_query(ConsulApiError("h", "/v1/operator/keyring", 500,
+                                           load("plain/leader-keyring")))
+    assert not missed_query(ConsulApiError("h", "/v1/operator/keyring", 403, "Permission denied"))
+
+
+def answers(*replies):
+    """A call that raises or returns each of ``replies`` in turn, counting its calls."""
+    queue = list(replies)
+
+    def call():
+        call.count += 1
+        reply = queue.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+    call.count = 0
+    return call
+
+
+def test_a_missed_query_is_sent_again_until_every_node_answers():
+    pauses = []
+    call = answers(missed(), missed(), load("keyring/used-keyring"))
+    assert keyring_call(call, pauses.append) == load("keyring/used-keyring")
+    assert call.count == 3 and pauses == [QUERY_PAUSE, QUERY_PAUSE]
+
+
+def test_the_last_miss_is_raised_and_other_errors_at_once():
+    pauses = []
+    call = answers(*[missed()] * QUERY_ATTEMPTS)
+    with pytest.raises(ConsulApiError, match="4/5 nodes reported success"):
+        keyring_call(call, pauses.append)
+    assert call.count == QUERY_ATTEMPTS and len(pauses) == QUERY_ATTEMPTS - 1
+    denied = answers(ConsulApiError("h", "/v1/operator/keyring", 403, "Permission denied"))
+    with pytest.raises(ConsulApiError, match="403"):
+        keyring_call(denied, pauses.append)
+    assert denied.count == 1

@@ -265,14 +265,59 @@ def ansible_migration(cluster: ProcessCluster, migration: Any, batch_size: int, 
     extra = {**migration.extra_vars(), f"{prefix}_client_batch_size": batch_size,
              f"{prefix}_leader_leave": leave}
     started = time.time()
+    # the JSON callback: each task's start and end, and each wait's result (breakdown())
     done = subprocess.run(  # noqa: S603
         ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / migration.playbook),
          "-e", json.dumps(extra)],
-        capture_output=True, text=True, check=False, timeout=3600)
+        capture_output=True, text=True, check=False, timeout=3600,
+        env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
     seconds = time.time() - started
-    (migration.work / "ansible.log").write_text(done.stdout + done.stderr)
-    recap = done.stdout[done.stdout.rfind("PLAY RECAP"):]
-    return {"seconds": seconds, "rc": done.returncode, "recap": recap}
+    (migration.work / "ansible.json").write_text(done.stdout + done.stderr)
+    try:
+        parts = breakdown(json.loads(done.stdout), seconds)
+    except ValueError:
+        parts = {}
+    return {"seconds": seconds, "rc": done.returncode, "parts": parts}
+
+
+# The engine's steps for one batch (roles/rolling_restart/tasks/restart.yml), by task name
+STEPS = {"Check that the cluster is whole and can lose this agent": "gate",
+         "Write once consul validate accepts it": "write",
+         "Have the leader leave the cluster gracefully": "leave",
+         "Restart the agent with consul_restart_command": "restart",
+         "Restart the agent's service": "restart"}
+WAIT = "Wait until the agent is back in the phase's state"
+PARTS = ("gate", "write", "leave", "restart", "until met", "settle", "Ansible's own")
+
+
+def _seconds(duration: dict[str, str]) -> float:
+    def stamp(text: str) -> float:
+        return time.mktime(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:].rstrip("Z"))
+    return stamp(duration["end"]) - stamp(duration["start"])
+
+
+def breakdown(output: dict[str, Any], total: float) -> dict[str, float]:
+    """Where the playbook's seconds went, from the JSON callback's tasks: each step of the
+    engine's batches; the wait split into until the batch first met the phase's conditions
+    (the slowest agent's) and the settle after; the rest (reads, plans, includes, facts,
+    starting Ansible) is Ansible's own."""
+    parts = dict.fromkeys(PARTS, 0.0)
+    for play in output.get("plays", []):
+        for task in play.get("tasks", []):
+            name, took = task["task"]["name"], _seconds(task["task"]["duration"])
+            step = next((v for k, v in STEPS.items() if name.startswith(k)), None)
+            ran = [r for r in task["hosts"].values() if not r.get("skipped")]
+            if not ran:
+                continue
+            if step:
+                parts[step] += took
+            elif name.startswith(WAIT):
+                met = max(r.get("elapsed", 0.0) - r.get("held", 0.0) for r in ran)
+                settle = max(r.get("held", 0.0) for r in ran)
+                parts["until met"] += met
+                parts["settle"] += settle
+    parts["Ansible's own"] = total - sum(v for k, v in parts.items() if k != "Ansible's own")
+    return {k: round(v, 1) for k, v in parts.items()}
 
 
 def one_run(name: str, kind: str, servers: int, clients: int, batch_size: int, leave: bool,
@@ -336,6 +381,21 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def parts_table(results: list[dict[str, Any]]) -> str:
+    """Where each playbook run's time went (breakdown()), beside the bare restarts' total."""
+    rows = ["| cluster | leader | migration (s) | " + " | ".join(PARTS) + " | bare restarts (s) |",
+            "|---|---|---:|" + "---:|" * len(PARTS) + "---:|"]
+    for r in results:
+        parts = r["ansible"].get("parts") or {}
+        if not parts:
+            continue
+        rows.append(f"| {r['servers']}+{r['clients']} (batch {r['batch']}) | "
+                    f"{'leaves' if r['leave'] else 'stops'} | {r['ansible']['seconds']:.0f} | "
+                    + " | ".join(f"{parts.get(p, 0):.0f}" for p in PARTS)
+                    + f" | {r['bare']['seconds']:.0f} |")
+    return "\n".join(rows)
+
+
 def update_readme(name: str, text: str) -> None:
     readme = ROOT / "README.md"
     content = readme.read_text()
@@ -359,6 +419,12 @@ def save(name: str, results: list[dict[str, Any]], rate: float, append: bool) ->
             "load_rate_per_agent": rate}
     path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
     text = table(results)
+    parts = parts_table(results)
+    if parts.count("\n") > 1:
+        text += ("\n\nWhere the playbook's time went (s): the engine's steps summed over its "
+                 "batches, the wait split into until the batch first met the phase's "
+                 "conditions and the settle after; Ansible's own is the rest (reads, plans, "
+                 "includes, facts, start):\n\n" + parts)
     (RESULTS / f"{name}_migration.md").write_text(
         f"{name.capitalize() if name == 'gossip' else name.upper()} migration, Consul 1.8.7, local processes, "
         f"{os.cpu_count()} CPUs, load {rate:g} requests/s per agent, {meta['date']}:\n\n{text}\n")
@@ -397,7 +463,7 @@ def main() -> int:
                 results.append(entry)
         if not args.no_save:
             results = save(name, results, args.rate, args.append)
-        print(f"\n{name}:\n" + table(results))
+        print(f"\n{name}:\n" + table(results) + "\n\n" + parts_table(results))
     return 1 if failed else 0
 
 

@@ -48,6 +48,27 @@ def agent_phase(security: dict[str, Any], phases: list[dict[str, Any]]) -> int:
     return 0
 
 
+def client_batch(size: Any, clients: int, variable: str = "client_batch_size") -> int:
+    """How many clients restart together: ``size`` is a count (``5``, ``"5"``) or a
+    percentage of the ``clients`` (``"10%"``, rounded down, at least 1). Anything else
+    ("0", "150%", "ten", a negative number) is refused, naming ``variable``."""
+    text = str(size).strip()
+    percent = text.endswith("%")
+    number = text[:-1].strip() if percent else text
+    if isinstance(size, bool) or not (number.isascii() and number.isdigit()):
+        raise ConsulInputError(
+            f"{variable} is {size!r}: give a whole number of clients (e.g. 5) or a "
+            'percentage of them (e.g. "10%")')
+    value = int(number)
+    if percent:
+        if not 1 <= value <= 100:
+            raise ConsulInputError(f"{variable} is {size!r}: a percentage must be from 1% to 100%")
+        return max(1, clients * value // 100)
+    if value < 1:
+        raise ConsulInputError(f"{variable} is {size!r}: at least 1 client must restart at a time")
+    return value
+
+
 def restart_order(agents: list[dict[str, Any]], client_batch_size: int = 1,
                   servers_first: bool = False) -> list[list[str]]:
     """Batches in the order they restart: clients in batches, servers one by one (followers

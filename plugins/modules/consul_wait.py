@@ -140,6 +140,12 @@ elapsed:
   description: Seconds spent waiting.
   returned: always
   type: float
+held:
+  description: Seconds every condition had held when the wait ended (the settle period
+    once met); RV(elapsed) minus RV(held) is when the conditions were first met for good.
+  returned: always
+  type: float
+  version_added: 0.5.0
 polls:
   description: Number of observations made.
   returned: always
@@ -198,6 +204,7 @@ def run(module: ConsulModule) -> dict:
         "changed": False,
         "met": outcome.met,
         "elapsed": round(outcome.elapsed, 2),
+        "held": round(outcome.held_for, 2),
         "polls": outcome.polls,
         "conditions": outcome.results,
         "history": outcome.history,

@@ -23,6 +23,7 @@ def test_whole_cluster_passes(cluster):
     result = run_module("consul_wait", wait_args(cluster, "client1"))
     assert result["met"] is True and result.get("failed") is not True, result.get("msg")
     assert result["elapsed"] >= 3  # held for the settle period, not a single poll
+    assert 3 <= result["held"] <= result["elapsed"]
     assert {c["condition"] for c in result["conditions"]} == {"answers", *[
         k for k in WHOLE if k not in ("poll_interval", "settle", "timeout")]}
 

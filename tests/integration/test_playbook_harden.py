@@ -1,19 +1,21 @@
 """playbooks/harden.yml on real local agents (detached processes, restarted by Ansible
-through tests/testbed/agentctl.sh), from Consul's defaults: bad input and an address that
-would lose the API are refused before any change; check mode changes nothing; the run
-reloads the RPC rate limit and rolls the rest, after which every agent runs the settings,
-serves the headers, keeps its files closed and passes the audit's controls for them; a
-second run reloads and restarts nothing."""
+through tests/testbed/agentctl.sh), from Consul's defaults: bad input (a batch size of
+"150%" too) and an address that would lose the API are refused before any change; a batch
+beyond forks is reported; check mode changes nothing; the run reloads the RPC rate limit
+and rolls the rest (six clients, "50%": three at a time), after which every agent runs the
+settings, serves the headers, keeps its files closed and passes the audit's controls for
+them; a second run reloads and restarts nothing."""
 
 from __future__ import annotations
 
 import os
 import stat
+import time
 import urllib.request
 
 import pytest
 
-from conftest import ALL, run_module, run_playbook
+from conftest import ALL, announced_batches, assert_restarted_as_announced, run_module, run_playbook
 from local_cluster import DetachedCluster, http_call
 
 HARDEN = {
@@ -22,6 +24,8 @@ HARDEN = {
     "harden_tls_cipher_suites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
     "harden_limits": {"rpc_rate": 500, "rpc_max_burst": 1000, "http_max_conns_per_client": 150,
                       "rpc_handshake_timeout": "4000ms"},
+    # six clients: two batches of three
+    "harden_client_batch_size": "50%",
 }
 NOBODY = 65534  # a user and group the agents' files do not belong to
 CONTROLS_FIXED = {"CSEC-EXEC-01", "CSEC-EXEC-02", "CSEC-TLS-05", "CSEC-REC-01", "CSEC-REC-02",
@@ -43,7 +47,7 @@ def recap(run) -> str:
 @pytest.fixture(scope="module")
 def hardened(tmp_path_factory):
     base = tmp_path_factory.mktemp("harden")
-    cluster = DetachedCluster(base / "cluster", first_host=111)
+    cluster = DetachedCluster(base / "cluster", first_host=111, clients=6)
     cluster.start(timeout=90)
     inventory = cluster.write_inventory(base / "inventory.json")
     # flaws the role must close: a data dir and a fragment open to others
@@ -57,7 +61,10 @@ def hardened(tmp_path_factory):
     foreign = cluster.write_fragment("client1", "21-foreign.json", token)
     foreign.chmod(0o644)
     os.chown(foreign, NOBODY, NOBODY)
-    runs = {"bad": run_playbook("harden", inventory, 600, **{**HARDEN, "harden_limits": {"rpc_ratee": 5}})}
+    # forks 2: the batches of three clients are more than the controller runs at once
+    runs = {"bad": run_playbook("harden", inventory, 600, "--forks", "2",
+                                **{**HARDEN, "harden_limits": {"rpc_ratee": 5}})}
+    runs["batch"] = run_playbook("harden", inventory, 600, **{**HARDEN, "harden_client_batch_size": "150%"})
     runs["address"] = run_playbook("harden", inventory, 600, **{**HARDEN, "harden_client_addr": "127.0.0.1"})
     # the agents run as root, restarted by a command: they cannot be switched to nobody
     nobody = {"harden_agent_user": "nobody", "harden_agent_group": "nogroup"}
@@ -68,6 +75,7 @@ def hardened(tmp_path_factory):
     runs["check"] = run_playbook("harden", inventory, 600, "--check", **HARDEN)
     runs["checked"] = pids(cluster)
     runs["fragments_checked"] = sorted(p.name for n in ALL for p in cluster.agents[n].config_dir.iterdir())
+    runs["first_since"] = time.time()
     runs["first"] = run_playbook("harden", inventory, 900, **HARDEN)
     runs["after_first"] = pids(cluster)
     runs["second"] = run_playbook("harden", inventory, 600, **HARDEN)
@@ -90,6 +98,27 @@ def test_bad_input_and_a_lost_address_are_refused_before_any_change(hardened):
     assert f" {base}," in user or f" {base}:" in user
     assert not [f for f in runs["fragments"] if "harden" in f]
     assert runs["data_dir_mode"] == 0o755
+
+
+def test_a_bad_batch_size_is_refused_and_a_batch_beyond_forks_reported(hardened):
+    _cluster, runs, _base = hardened
+    batch = " ".join(runs["batch"].stdout.split())
+    assert runs["batch"].returncode != 0
+    assert "harden_client_batch_size is '150%': a percentage must be from 1% to 100%" in batch, batch[-3000:]
+    assert "Nothing was changed" in batch and "Write once consul validate" not in batch
+    bad = " ".join(runs["bad"].stdout.split())
+    assert "harden_client_batch_size (50%) makes batches of 3 clients, but Ansible runs a task on 2 hosts" in bad
+
+
+def test_clients_restart_half_at_a_time_in_the_announced_order(hardened):
+    """Six clients in batches of "50%": two batches of three, each restarted together, then
+    the servers one by one, read from the agents' starts."""
+    cluster, runs, _base = hardened
+    batches = announced_batches(runs["first"].stdout)
+    clients = [b for b in batches if b[0].startswith("client")]
+    assert [len(b) for b in clients] == [3, 3] * (len(clients) // 2) and clients, batches
+    assert all(len(b) == 1 for b in batches if b[0].startswith("server")), batches
+    assert_restarted_as_announced(cluster, runs["first"].stdout, runs["first_since"])
 
 
 def test_check_mode_changes_nothing(hardened):

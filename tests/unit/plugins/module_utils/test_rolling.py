@@ -181,3 +181,22 @@ ALL_SORTED = sorted(ALL)
 def test_records_without_an_agent_state_are_refused():
     with pytest.raises(ConsulInputError, match="no agent state for server1"):
         rolling.agents_from_records({"server1": {"server": True}})
+
+
+@pytest.mark.parametrize(("size", "clients", "count"), [
+    (1, 6, 1), ("5", 6, 5), (" 2 ", 2, 2), ("50%", 6, 3), ("10%", 20, 2), ("10%", 6, 1),
+    ("1%", 500, 5), ("100%", 6, 6), ("33%", 500, 165), (8, 3, 8),
+])
+def test_a_client_batch_is_a_count_or_a_percentage_of_the_clients(size, clients, count):
+    assert rolling.client_batch(size, clients, "tls_client_batch_size") == count
+
+
+@pytest.mark.parametrize(("size", "why"), [
+    ("0", "at least 1 client"), (0, "at least 1 client"), ("150%", "from 1% to 100%"),
+    ("0%", "from 1% to 100%"), ("ten", "whole number"), (-1, "whole number"), ("-5%", "whole number"),
+    ("2.5", "whole number"), ("", "whole number"), (None, "whole number"), (True, "whole number"),
+    ("%", "whole number"), ("²", "whole number"),
+])
+def test_any_other_batch_size_is_refused_naming_the_variable(size, why):
+    with pytest.raises(ConsulInputError, match=f"^tls_client_batch_size is .*{why}"):
+        rolling.client_batch(size, 6, "tls_client_batch_size")

@@ -54,15 +54,20 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._connection im
     connection_options,
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls  # noqa: E402
+from ansible_collections.consulsec.hardening.plugins.module_utils._tls_stages import tls_stages  # noqa: E402
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import (  # noqa: E402
     ConsulConnectionError,
     ConsulError,
 )
-from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import restart_order  # noqa: E402
+from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import (  # noqa: E402
+    restart_order,
+    wait_conditions,
+)
 from ansible_collections.consulsec.hardening.plugins.module_utils._wait import (  # noqa: E402
     describe_unmet,
     evaluate,
     needed_parts,
+    validate_conditions,
 )
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -98,7 +103,7 @@ class GossipMigration:
 
 
 class TlsMigration:
-    """TLS in the role's four stages (its verify stages read from its vars); for the bare
+    """TLS in the role's four stages (plugins/module_utils/_tls_stages.py); for the bare
     run a CA and agent certificates made here, for the playbook the ones it issues."""
 
     name = "tls"
@@ -126,20 +131,17 @@ class TlsMigration:
             os.chmod(self.pki / f"{agent.name}-key.pem", 0o600)
 
     def phases(self, cluster: ProcessCluster) -> list[dict[str, Any]]:
+        """The role's own stages (tls_stages, plain HTTP closed at the end) per agent."""
         self._issue(cluster)
-        stages = yaml.safe_load((ROOT / "roles" / "tls" / "vars" / "main.yml").read_text())["tls_verify_stages"]
-        stages = [*stages, stages[-1]]  # stage 4: the last verify stage with plain HTTP closed
-        phases = []
-        for number, stage in enumerate(stages, start=1):
-            ports = {"https": HTTPS_PORT, **({"http": -1} if number == 4 else {})}
-            content = {name: {"ca_file": str(self.pki / "consul-agent-ca.pem"),
-                              "cert_file": str(self.pki / f"{name}.pem"),
-                              "key_file": str(self.pki / f"{name}-key.pem"), **stage, "ports": ports}
-                       for name in cluster.agents}
-            expect = {"https_port": HTTPS_PORT, **{f"tls_{k}": v for k, v in stage.items()},
-                      **({"http_port": -1} if number == 4 else {})}
-            phases.append({"content": content, "expect": expect})
-        return phases
+        stages = {agent.name: tls_stages("server" if agent.server else "client",
+                                         {"ca_file": str(self.pki / "consul-agent-ca.pem"),
+                                          "cert_file": str(self.pki / f"{agent.name}.pem"),
+                                          "key_file": str(self.pki / f"{agent.name}-key.pem")}, HTTPS_PORT)
+                  for agent in cluster.agents.values()}
+        # every agent shows the same state in each stage without auto_encrypt
+        return [{"content": {name: mine[index]["settings"] for name, mine in stages.items()},
+                 "expect": next(iter(stages.values()))[index]["expect"]}
+                for index in range(len(next(iter(stages.values()))))]
 
     def extra_vars(self) -> dict[str, Any]:
         return {"tls_pki_dir": str(self.pki)}
@@ -199,14 +201,10 @@ class ProcessCluster(DetachedCluster):
         return next(a.name for a in self.agents.values() if a.address == address)
 
     def conditions(self, name: str, expect: dict[str, Any]) -> dict[str, Any]:
-        """What rolling_restart waits for after restarting ``name`` (tasks/restart.yml)."""
-        found = {"members_alive": sorted(set(self.server_names) | {name}),
-                 "cluster_members_alive": list(self.agents), "leader": True,
-                 "autopilot_healthy": True, "voters": len(self.server_names),
-                 "min_failure_tolerance": 1 if len(self.server_names) > 2 else 0}
-        if expect:
-            found["security"] = expect
-        return found
+        """What rolling_restart waits for after restarting ``name``: the planner's own
+        conditions (consul_rolling_plan returns the same to the engine)."""
+        agents = [{"name": a.name, "server": a.server} for a in self.agents.values()]
+        return validate_conditions(wait_conditions(agents, name, expect)["after"])
 
     def unmet(self, name: str, expect: dict[str, Any]) -> str:
         """What keeps ``name`` from the conditions ("" when they hold)."""
@@ -304,7 +302,9 @@ def breakdown(output: dict[str, Any], total: float) -> dict[str, float]:
     parts = dict.fromkeys(PARTS, 0.0)
     for play in output.get("plays", []):
         for task in play.get("tasks", []):
-            name, took = task["task"]["name"], _seconds(task["task"]["duration"])
+            # "role : task name" for a role's tasks
+            name = task["task"]["name"].split(" : ", 1)[-1]
+            took = _seconds(task["task"]["duration"])
             step = next((v for k, v in STEPS.items() if name.startswith(k)), None)
             ran = [r for r in task["hosts"].values() if not r.get("skipped")]
             if not ran:

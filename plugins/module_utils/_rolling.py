@@ -149,11 +149,58 @@ def cluster_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]]) ->
             "problem": problem}
 
 
+# What a phase may declare (roles/rolling_restart/meta/argument_specs.yml says what each is)
+PHASE_KEYS = frozenset({"name", "content", "expect", "host_expect", "connection", "before_restart",
+                        "servers_first", "settle", "catalog_in_sync"})
+
+
 def names_and_expectations(phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each phase's name and whole expectation: the agent's (expect) and its host's
-    (host_expect)."""
+    (host_expect). A key no phase may have (a misspelt one) is refused."""
+    for index, phase in enumerate(phases, 1):
+        unknown = sorted(set(phase) - PHASE_KEYS)
+        if unknown:
+            raise ConsulInputError(
+                f"phase {index} ({phase.get('name', '?')}) has unknown key(s) {', '.join(unknown)}; "
+                f"a phase has {', '.join(sorted(PHASE_KEYS))}")
     return [{"name": p.get("name", ""), "expect": {**(p.get("expect") or {}), **(p.get("host_expect") or {})}}
             for p in phases]
+
+
+def failure_tolerance(servers: int, before_server_restart: bool = False) -> int:
+    """The failure tolerance the cluster must show around a restart: what a whole cluster
+    of ``servers`` has, up to 1 (0 with one or two servers); before a server's restart at
+    least 1, as the cluster must be able to lose that server (a lone server restarts
+    anyway; two servers never can, and the wait before says so)."""
+    whole = min(1, (servers - 1) // 2) if servers > 0 else 0
+    if before_server_restart and servers > 1:
+        return max(whole, 1)
+    return whole
+
+
+def wait_conditions(agents: list[dict[str, Any]], host: str, expect: dict[str, Any],
+                    catalog_in_sync: bool = False) -> dict[str, dict[str, Any]]:
+    """What the engine waits for around ``host``'s restart, as consul_wait's options.
+
+    ``before``: the cluster is whole and can lose the agent (every member alive in the
+    servers' view, the agent itself in its own view, a leader, autopilot healthy, every
+    server a voter, the failure tolerance to lose it). ``after``: the agent is back in
+    ``expect`` (its phase's state), sees itself and every server alive, and the cluster
+    is whole again. Members are judged from the servers' view (the catalog's serfHealth
+    checks): a client that stayed up can keep a stale view of others for minutes on 1.8.7.
+    ``agents``: the planner's agents (name, node, server)."""
+    me = next(a for a in agents if a["name"] == host)
+    node = me.get("node", host)
+    members = [a.get("node", a["name"]) for a in agents]
+    servers = [a.get("node", a["name"]) for a in agents if a["server"]]
+    whole = {"cluster_members_alive": members, "leader": True, "autopilot_healthy": True,
+             "voters": len(servers)}
+    before = {"members_alive": [node], **whole,
+              "min_failure_tolerance": failure_tolerance(len(servers), bool(me["server"]))}
+    after = {"members_alive": sorted(set(servers) | {node}), **whole,
+             "min_failure_tolerance": failure_tolerance(len(servers)),
+             "security": dict(expect), "catalog_in_sync": bool(catalog_in_sync)}
+    return {"before": before, "after": after}
 
 
 def agents_from_records(records: dict[str, Any], agent_phases: dict[str, Any] | None = None,
@@ -165,7 +212,7 @@ def agents_from_records(records: dict[str, Any], agent_phases: dict[str, Any] | 
         if not isinstance(record, dict) or "security" not in record:
             raise ConsulInputError(f"no agent state for {host}: give consul_agent_info's agent record")
         security = {**record["security"], **((host_states or {}).get(host) or {})}
-        agent = {"name": host, "server": bool(record.get("server")),
+        agent = {"name": host, "node": record.get("name") or host, "server": bool(record.get("server")),
                  "is_leader": bool(record.get("is_leader")), "security": security}
         if (agent_phases or {}).get(host):
             agent["phases"] = names_and_expectations(agent_phases[host])

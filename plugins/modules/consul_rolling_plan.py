@@ -117,6 +117,27 @@ blocked:
   description: Why the phase may not start, or V(null).
   returned: success
   type: str
+conditions:
+  description:
+    - For each host of RV(todo), what the engine waits for around its restart, as
+      M(consulsec.hardening.consul_wait)'s options. C(before) the restart, the cluster is
+      whole and can lose the agent (C(members_alive) the agent itself,
+      C(cluster_members_alive) every member in the servers' view, C(leader),
+      C(autopilot_healthy), C(voters) every server, C(min_failure_tolerance) what a whole
+      cluster has, up to 1, and 1 before a server's restart when there is more than one
+      server). C(after) it, the agent shows its phase's state (C(security)), sees itself
+      and every server alive, and the cluster is whole again; C(catalog_in_sync) as the
+      phase declares.
+  returned: success
+  type: dict
+  version_added: 0.5.0
+  sample:
+    client1:
+      before: {members_alive: [client1], cluster_members_alive: [client1, server1],
+               leader: true, autopilot_healthy: true, voters: 1, min_failure_tolerance: 0}
+      after: {members_alive: [client1, server1], cluster_members_alive: [client1, server1],
+              leader: true, autopilot_healthy: true, voters: 1, min_failure_tolerance: 0,
+              security: {gossip_encrypted: true}, catalog_in_sync: false}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -128,6 +149,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._rolling impor
     check_phases,
     names_and_expectations,
     plan_phase,
+    wait_conditions,
 )
 
 
@@ -154,6 +176,12 @@ def main() -> None:
             agents = assume_previous_done(agents, phases, params["phase"])
         plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"],
                           params["servers_first"])
+        plan["conditions"] = {}
+        for host in plan["todo"]:
+            # the host's own phase: its expected state (not its host's) and its options
+            own = (params["agent_phases"].get(host) or params["phases"])[params["phase"] - 1]
+            plan["conditions"][host] = wait_conditions(
+                agents, host, own.get("expect") or {}, bool(own.get("catalog_in_sync")))
     except ConsulInputError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **plan)

@@ -16,7 +16,7 @@ from conftest import run_playbook
 from local_cluster import DetachedCluster
 
 # the guide: certificates with verification off, then all three verify flags in one roll
-GUIDE_PHASES = "{{ [tls_all_phases[0], tls_all_phases[2]] }}"
+GUIDE_PHASES = "{{ [tls_stages[0], tls_stages[2]] }}"
 
 
 def test_the_guides_single_verify_roll_stops_at_the_first_server(tmp_path):

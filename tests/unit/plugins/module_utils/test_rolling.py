@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _agent_state as state
 from ansible_collections.consulsec.hardening.plugins.module_utils import _rolling as rolling
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
 from tests.unit.conftest import load
 
-GOSSIP = [
-    {"name": "key, verify off",
-     "expect": {"gossip_encrypted": True, "encrypt_verify_incoming": False, "encrypt_verify_outgoing": False}},
-    {"name": "verify outgoing",
-     "expect": {"gossip_encrypted": True, "encrypt_verify_incoming": False, "encrypt_verify_outgoing": True}},
-    {"name": "verify incoming",
-     "expect": {"gossip_encrypted": True, "encrypt_verify_incoming": True, "encrypt_verify_outgoing": True}},
-]
+ROOT = Path(__file__).resolve().parents[4]
+# the gossip role's own declaration (its phases' names and expected states; the fragments
+# are templates of the key, which planning never reads)
+GOSSIP = [{"name": phase["name"], "expect": phase["expect"]} for phase in yaml.safe_load(
+    (ROOT / "roles" / "gossip_encryption" / "vars" / "main.yml").read_text())["gossip_encryption_phases"]]
 
 
 def agents(scenario_by_name: dict[str, str]) -> list[dict]:
@@ -200,3 +200,32 @@ def test_a_client_batch_is_a_count_or_a_percentage_of_the_clients(size, clients,
 def test_any_other_batch_size_is_refused_naming_the_variable(size, why):
     with pytest.raises(ConsulInputError, match=f"^tls_client_batch_size is .*{why}"):
         rolling.client_batch(size, 6, "tls_client_batch_size")
+
+
+def test_one_failure_tolerance_rule_before_and_after_a_restart():
+    # before a server's restart the cluster must be able to lose it (never with two servers)
+    assert [rolling.failure_tolerance(n, before_server_restart=True) for n in (1, 2, 3, 5)] == [0, 1, 1, 1]
+    # after one, what a whole cluster has, up to 1
+    assert [rolling.failure_tolerance(n) for n in (1, 2, 3, 4, 5)] == [0, 0, 1, 1, 1]
+
+
+def test_the_planner_says_what_to_wait_for_around_each_restart():
+    """By the nodes' own names, which need not be the inventory's."""
+    recorded = {f"host-{n}": {**r, "name": n} for n, r in records("plain").items()}
+    planned = rolling.agents_from_records(recorded)
+    nodes = [a["node"] for a in planned]
+    client = rolling.wait_conditions(planned, "host-client1", GOSSIP[0]["expect"])
+    whole = {"cluster_members_alive": nodes, "leader": True, "autopilot_healthy": True, "voters": 3}
+    assert client["before"] == {"members_alive": ["client1"], **whole, "min_failure_tolerance": 1}
+    assert client["after"] == {"members_alive": ["client1", "server1", "server2", "server3"], **whole,
+                               "min_failure_tolerance": 1, "security": GOSSIP[0]["expect"],
+                               "catalog_in_sync": False}
+    server = rolling.wait_conditions(planned, "host-server2", GOSSIP[0]["expect"], catalog_in_sync=True)
+    assert server["before"]["min_failure_tolerance"] == 1 and server["before"]["members_alive"] == ["server2"]
+    assert server["after"]["members_alive"] == ["server1", "server2", "server3"]
+    assert server["after"]["catalog_in_sync"] is True
+
+
+def test_a_misspelt_phase_key_is_refused():
+    with pytest.raises(ConsulInputError, match=r"phase 2 \(outgoing\) has unknown key\(s\) expct, servers_frist"):
+        rolling.names_and_expectations([GOSSIP[0], {"name": "outgoing", "expct": {}, "servers_frist": True}])

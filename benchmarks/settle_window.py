@@ -2,7 +2,7 @@
 figures; not a test.
 
 The engine's wait after each restart (consul_wait) requires every condition to hold for a
-settle period (default 5 s), because right after a restart autopilot can still report the
+settle period (default 2 s, was 5 s), because right after a restart autopilot can still report the
 old, healthy state for about a second. This measures what that period has to cover: on a
 fresh cluster of local agents (3 servers + 2 clients, loopback addresses 127.0.5.x) the
 gossip migration (15 restarts) and then the TLS roll (20 restarts) run with a long settle

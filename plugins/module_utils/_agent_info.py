@@ -57,6 +57,11 @@ def gather_catalog_sync(client: ConsulClient, agent_self: dict[str, Any]) -> dic
     return judge_catalog_sync(agent_self, **replies)
 
 
+def read_keyring(client: ConsulClient) -> Any:
+    """The keyring list, a gossip query: asked again when a node missed it (see _keyring)."""
+    return keyring_call(lambda: client.get(ENDPOINTS["keyring"]), time.sleep)
+
+
 def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     """One normalized record of the agent behind ``client``.
 
@@ -81,8 +86,7 @@ def gather_agent(client: ConsulClient, gather: list[str] | tuple[str, ...] = ())
         accept = (200, 429) if part == "autopilot" else (200,)
         try:
             if part == "keyring":
-                # a gossip query: asked again when a node missed it (see _keyring)
-                optional[part] = keyring_call(lambda: client.get(ENDPOINTS["keyring"]), time.sleep)
+                optional[part] = read_keyring(client)
             else:
                 optional[part] = client.get(ENDPOINTS[part], params=PARAMS.get(part), accept=accept)
         except ConsulError as exc:

@@ -90,7 +90,7 @@ keyring:
 import time
 from typing import Any
 
-from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import ENDPOINTS
+from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import ENDPOINTS, read_keyring
 from ansible_collections.consulsec.hardening.plugins.module_utils._agent_state import (
     key_fingerprint,
     parse_keyring,
@@ -131,10 +131,6 @@ def _whole_cluster(client: ConsulClient, pools: list[dict[str, Any]], datacenter
         )
 
 
-def _read(client: ConsulClient) -> list[dict[str, Any]]:
-    return keyring_call(lambda: client.get(KEYRING), time.sleep) or []
-
-
 def _send(client: ConsulClient, method: str, key: str) -> None:
     keyring_call(lambda: client.request(method, KEYRING, data={"Key": key}), time.sleep)
 
@@ -159,7 +155,7 @@ def run(module: ConsulModule) -> dict[str, Any]:
         raise ConsulInputError(f"{client.address} is a client agent ({config.get('NodeName')}): "
                                "run consul_keyring against a server")
     datacenter = config.get("Datacenter")
-    raw = _read(client)
+    raw = read_keyring(client) or []
     pools = parse_keyring(raw) or []
     todo = actions(pools, fingerprint, state)
     result: dict[str, Any] = {"changed": bool(todo), "fingerprint": fingerprint,
@@ -174,7 +170,7 @@ def run(module: ConsulModule) -> dict[str, Any]:
         return result
     for action in todo:
         _operation(client, action, key, raw)
-        raw = _read(client)
+        raw = read_keyring(client) or []
         pools = parse_keyring(raw) or []
         problems = pool_problems(pools, fingerprint, OPERATIONS[action][1])
         if problems:

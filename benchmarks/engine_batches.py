@@ -5,7 +5,7 @@ migration's playbook runs in check mode with one client per batch: the engine pl
 three phases (check mode assumes each earlier phase done) and runs every batch's tasks but
 the restart and the wait after it, so what is measured is the engine's own work per batch.
 Ansible's task timer (callback ansible.posix.profile_tasks) stamps every task; a batch's
-cost is the time from its first task (the health gate) to the next batch's, within a phase,
+cost is the time from its first task (its slot, "Restart batch ...") to the next batch's, within a phase,
 and the median over all batches of all runs is reported, with the whole run's time and the
 CPU time of ansible-playbook and everything it ran (its workers, the modules).
 
@@ -44,14 +44,15 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-GATE = "Check that the cluster is whole and can lose this agent"
+# each batch starts with its slot (roles/rolling_restart/tasks/batch.yml), "Restart batch 2 of 5 (...)"
+BATCH = "rolling_restart : Restart batch "
 PLAN = "Plan the phase"
 STAMP = re.compile(r"\)\s+(\d+):(\d+):(\d+(?:\.\d+)?)\s+\*")
 
 
 def batch_times(output: str) -> list[float]:
-    """From profile_tasks' stamps: the time from each batch's health gate to the next one's
-    in the same phase."""
+    """From profile_tasks' stamps: the time from each batch's start to the next one's in the
+    same phase."""
     tasks, name = [], None
     for line in output.splitlines():
         if line.startswith("TASK ["):
@@ -60,14 +61,14 @@ def batch_times(output: str) -> list[float]:
             hours, minutes, seconds = found.groups()
             tasks.append((name, int(hours) * 3600 + int(minutes) * 60 + float(seconds)))
             name = None
-    times, last_gate = [], None
+    times, last_batch = [], None
     for task, at in tasks:
         if PLAN in task:
-            last_gate = None
-        elif task.endswith(GATE):
-            if last_gate is not None:
-                times.append(at - last_gate)
-            last_gate = at
+            last_batch = None
+        elif BATCH in task:
+            if last_batch is not None:
+                times.append(at - last_batch)
+            last_batch = at
     return times
 
 

@@ -278,13 +278,11 @@ def ansible_migration(cluster: ProcessCluster, migration: Any, batch_size: int, 
     return {"seconds": seconds, "rc": done.returncode, "parts": parts}
 
 
-# The engine's steps for one batch (roles/rolling_restart/tasks/restart.yml), by task name
-STEPS = {"Check that the cluster is whole and can lose this agent": "gate",
-         "Write once consul validate accepts it": "write",
-         "Have the leader leave the cluster gracefully": "leave",
-         "Restart the agent with consul_restart_command": "restart",
-         "Restart the agent's service": "restart"}
-WAIT = "Wait until the agent is back in the phase's state"
+# The engine's steps for one batch, as consul_restart times them on each agent (its
+# result's "seconds"); the check before a migration's own step is a task of its own
+STEPS = {"before": "gate", "write": "write", "leave": "leave", "restart": "restart",
+         "until_met": "until met", "settle": "settle"}
+GATE = "Check that the cluster is whole and can lose this agent"
 PARTS = ("gate", "write", "leave", "restart", "until met", "settle", "Ansible's own")
 
 
@@ -296,26 +294,22 @@ def _seconds(duration: dict[str, str]) -> float:
 
 def breakdown(output: dict[str, Any], total: float) -> dict[str, float]:
     """Where the playbook's seconds went, from the JSON callback's tasks: each step of the
-    engine's batches; the wait split into until the batch first met the phase's conditions
-    (the slowest agent's) and the settle after; the rest (reads, plans, includes, facts,
-    starting Ansible) is Ansible's own."""
+    engine's batches (the slowest agent's of the batch, as consul_restart timed it), the
+    wait split into until the batch first met the phase's conditions and the settle after;
+    the rest (module starts, reads, plans, includes, facts, starting Ansible) is Ansible's
+    own."""
     parts = dict.fromkeys(PARTS, 0.0)
     for play in output.get("plays", []):
         for task in play.get("tasks", []):
             # "role : task name" for a role's tasks
             name = task["task"]["name"].split(" : ", 1)[-1]
-            took = _seconds(task["task"]["duration"])
-            step = next((v for k, v in STEPS.items() if name.startswith(k)), None)
             ran = [r for r in task["hosts"].values() if not r.get("skipped")]
-            if not ran:
-                continue
-            if step:
-                parts[step] += took
-            elif name.startswith(WAIT):
-                met = max(r.get("elapsed", 0.0) - r.get("held", 0.0) for r in ran)
-                settle = max(r.get("held", 0.0) for r in ran)
-                parts["until met"] += met
-                parts["settle"] += settle
+            timed = [r["seconds"] for r in ran if isinstance(r.get("seconds"), dict)]
+            if timed:
+                for key, part in STEPS.items():
+                    parts[part] += max(t.get(key, 0.0) for t in timed)
+            elif ran and name.startswith(GATE):
+                parts["gate"] += _seconds(task["task"]["duration"])
     parts["Ansible's own"] = total - sum(v for k, v in parts.items() if k != "Ansible's own")
     return {k: round(v, 1) for k, v in parts.items()}
 

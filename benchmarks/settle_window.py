@@ -32,20 +32,21 @@ sys.path.insert(0, str(ROOT / "tests" / "testbed"))
 
 from local_cluster import DetachedCluster  # noqa: E402
 
-WAIT = "Wait until the agent is back in the phase's state and the cluster is whole"
+RESTART = "Check, write the phase's fragment, restart and wait until the agent is back"
 ENTRY = re.compile(r"^(\d+(?:\.\d+)?)s: (.*)$")
 MET = "all conditions met"
 
 
 def waits(document: dict) -> list[tuple[str, list[str]]]:
-    """(host, history) of every wait after a restart in a run's JSON output, in order."""
+    """(host, history) of every wait after a restart in a run's JSON output, in order
+    (consul_restart's result carries its wait as "after")."""
     found = []
     for play in document.get("plays", []):
         for task in play.get("tasks", []):
-            if task["task"]["name"].endswith(WAIT):
+            if task["task"]["name"].endswith(RESTART):
                 for host, result in task["hosts"].items():
-                    if not result.get("skipped") and "history" in result:
-                        found.append((host, result["history"]))
+                    if not result.get("skipped") and "history" in (result.get("after") or {}):
+                        found.append((host, result["after"]["history"]))
     return found
 
 

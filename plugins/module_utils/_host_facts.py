@@ -104,6 +104,20 @@ def agent_process(config_dir: str, proc: str = "/proc") -> dict[str, Any] | None
     return chosen[0] if len(chosen) == 1 else None
 
 
+def name_of(lookup: Any, ident: int | None) -> str | None:
+    """A user's or group's name (pwd.getpwuid, grp.getgrgid); the number when it has none."""
+    try:
+        return lookup(ident)[0] if ident is not None else None
+    except KeyError:
+        return str(ident)
+
+
+def host_security(process: dict[str, Any] | None) -> dict[str, Any]:
+    """The host's part of the agent's security state (the keys a phase's host_expect
+    names): the user its process runs as, from agent_process's record."""
+    return {"agent_user": name_of(pwd.getpwuid, process["euid"]) if process else None}
+
+
 def host_facts(config_dir: str, data_dir: str) -> dict[str, Any]:
     """Modes (octal strings) and owners of the two directories, of every config file
     (``secret`` when it sets a gossip key or token, or is a private key) and of the data

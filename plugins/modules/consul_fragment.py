@@ -96,77 +96,15 @@ validated:
   sample: true
 """
 
-import os
-import shutil
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
-from ansible_collections.consulsec.hardening.plugins.module_utils._files import (
-    create_exclusive,
-    read_optional,
-    write_atomic,
-)
+from ansible_collections.consulsec.hardening.plugins.module_utils._fragment import FRAGMENT_ARGSPEC, write_fragment
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import run_local
 
 
-def validate(module: AnsibleModule, config_dir: str, name: str, data: bytes) -> None:
-    """consul validate of the config dir together with the fragment, staged under its own
-    name in a private temporary directory; raises what consul said when it refuses."""
-    stage = tempfile.mkdtemp(prefix="consulsec-")
-    try:
-        staged = os.path.join(stage, name)
-        create_exclusive(staged, data)
-        argv = [module.params["consul_binary"], "validate", config_dir, staged]
-        rc, out, err = module.run_command(argv)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    if rc != 0:
-        raise ConsulInputError(
-            f"consul validate refused {config_dir} with the new {name} (exit {rc}): "
-            f"{(err + ' ' + out).strip()}. Nothing was written; fix the input or the other "
-            "files of the config dir")
-
-
-def run(module: AnsibleModule) -> dict:
-    params = module.params
-    try:
-        mode = int(params["mode"], 8)
-    except ValueError:
-        raise ConsulInputError(f"mode {params['mode']!r} is not a file mode in octal digits, e.g. 0640") from None
-    if not os.path.isdir(params["config_dir"]):
-        raise ConsulInputError(f"the config dir {params['config_dir']} does not exist")
-    path = os.path.join(params["config_dir"], params["name"])
-    data = params["content"].encode()
-    content_changed = read_optional(path) != data
-    result = {"path": path, "content_changed": content_changed, "validated": False}
-    if content_changed and not module.check_mode:
-        validate(module, params["config_dir"], params["name"], data)
-        result["validated"] = True
-        write_atomic(path, data, mode)
-    file_args = module.load_file_common_arguments(
-        {"path": path, "owner": params["owner"], "group": params["group"], "mode": params["mode"]})
-    # in check mode a file not written yet has none of them: the content change says it all
-    attributes_changed = os.path.exists(path) and module.set_fs_attributes_if_different(file_args, False)
-    result["changed"] = content_changed or attributes_changed
-    return result
-
-
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "config_dir": {"type": "path", "required": True},
-            "name": {"type": "str", "required": True},
-            "content": {"type": "str", "required": True, "no_log": True},
-            "owner": {"type": "str"},
-            "group": {"type": "str"},
-            "mode": {"type": "str", "default": "0640"},
-            "consul_binary": {"type": "path", "default": "consul"},
-        },
-        supports_check_mode=True,
-    )
-    run_local(module, run)
+    module = AnsibleModule(argument_spec=dict(FRAGMENT_ARGSPEC), supports_check_mode=True)
+    run_local(module, lambda m: write_fragment(m, m.params, m.check_mode))
 
 
 if __name__ == "__main__":

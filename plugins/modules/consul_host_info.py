@@ -129,21 +129,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.consulsec.hardening.plugins.module_utils._host_facts import (
     account,
     host_facts,
+    host_security,
+    name_of,
     needed_by_agent,
     unreadable,
 )
 
 
-def _name(lookup: Any, ident: int | None) -> str | None:
-    try:
-        return lookup(ident)[0] if ident is not None else None
-    except KeyError:
-        return str(ident)
-
-
 def _named(entry: dict[str, Any] | None) -> dict[str, Any] | None:
     if entry is not None:
-        entry.update(owner=_name(pwd.getpwuid, entry["uid"]), group=_name(grp.getgrgid, entry["gid"]))
+        entry.update(owner=name_of(pwd.getpwuid, entry["uid"]), group=name_of(grp.getgrgid, entry["gid"]))
     return entry
 
 
@@ -164,13 +159,10 @@ def main() -> None:
         _named(facts[key])
     for entry in facts["files"]:
         _named(entry)
-    process = facts["process"]
-    if process is not None:
-        process["user"] = _name(pwd.getpwuid, process["euid"])
-    result: dict[str, Any] = {
-        "changed": False, **facts,
-        "security": {"agent_user": process["user"] if process else None},
-    }
+    security = host_security(facts["process"])
+    if facts["process"] is not None:
+        facts["process"]["user"] = security["agent_user"]
+    result: dict[str, Any] = {"changed": False, **facts, "security": security}
     if params["user"]:
         user = account(params["user"], params["group"])
         result["user"] = user

@@ -168,16 +168,12 @@ agent:
   type: dict
 """
 
-import time
-
-from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import gather_agent
-from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulError
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
-from ansible_collections.consulsec.hardening.plugins.module_utils._wait import (
-    describe_unmet,
-    needed_parts,
-    validate_conditions,
-    wait_for,
+from ansible_collections.consulsec.hardening.plugins.module_utils._wait import validate_conditions
+from ansible_collections.consulsec.hardening.plugins.module_utils._wait_agent import (
+    not_in_state,
+    outcome_fields,
+    wait_on_agent,
 )
 
 
@@ -185,43 +181,14 @@ def run(module: ConsulModule) -> dict:
     params = module.params
     conditions = validate_conditions(params)
     client = module.client()
-    parts = needed_parts(conditions)
-
-    def observe():
-        try:
-            return gather_agent(client, parts), None
-        except ConsulError as exc:
-            return None, str(exc)
-
     if module.check_mode:
         timeout, settle = 0.0, 0.0
     else:
         timeout, settle = params["timeout"], params["settle"]
-    outcome = wait_for(observe, conditions, timeout=timeout,
-                       poll_interval=params["poll_interval"], settle=settle,
-                       clock=time.monotonic, sleep=time.sleep)
-    result = {
-        "changed": False,
-        "met": outcome.met,
-        "elapsed": round(outcome.elapsed, 2),
-        "held": round(outcome.held_for, 2),
-        "polls": outcome.polls,
-        "conditions": outcome.results,
-        "history": outcome.history,
-        "agent": outcome.record,
-    }
+    outcome = wait_on_agent(client, conditions, timeout, params["poll_interval"], settle)
+    result = {"changed": False, **outcome_fields(outcome)}
     if not outcome.met and not module.check_mode:
-        unmet = describe_unmet(outcome.results)
-        if unmet:
-            unmet = f"Not met: {unmet}"
-        else:
-            unmet = (f"Every condition held, but only for {outcome.held_for:.1f}s of the "
-                     f"{settle:g}s settle period")
-        module.fail_json(
-            msg=f"{client.address}: after {outcome.elapsed:.0f}s the agent is not in the "
-                f"state asked for. {unmet}. Seen on the way: {' | '.join(outcome.history)}",
-            **result,
-        )
+        module.fail_json(msg=not_in_state(client.address, outcome, settle), **result)
     return result
 
 

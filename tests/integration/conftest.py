@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "testbed"))
 
 from local_cluster import DetachedCluster, LocalCluster  # noqa: E402
+from restart_order import announced_batches, mismatch  # noqa: E402,F401 - the tests import it from here
 
 ALL = ["server1", "server2", "server3", "client1", "client2"]
 
@@ -77,25 +77,9 @@ def leader_of(cluster: LocalCluster) -> str:
     return next(a.name for a in cluster.agents.values() if address.startswith(a.address + ":"))
 
 
-def announced_batches(output: str) -> list[list[str]]:
-    """The batches the rolling-restart engine announced in a playbook's output, phase after
-    phase ("restarting in this order: client1 + client2, server2, server1")."""
-    text = " ".join(output.split())
-    return [[name.strip() for name in batch.split(" + ")]
-            for order in re.findall(r"restarting in this order: ([^\\\"(]*)", text)
-            for batch in order.strip().split(", ")]
-
-
 def assert_restarted_as_announced(cluster: DetachedCluster, output: str, since: float) -> None:
     """The agents started after ``since`` (as agentctl recorded each start) are the
     announced batches in the announced order; a batch's agents restart together, in any
     order among themselves."""
-    batches = announced_batches(output)
-    started = cluster.starts(since)
-    assert batches and len(started) == sum(map(len, batches)), (batches, started)
-    restarted, rest = [], started
-    for batch in batches:
-        restarted.append(sorted(rest[:len(batch)]))
-        rest = rest[len(batch):]
-    assert restarted == [sorted(batch) for batch in batches], \
-        f"announced {batches}, restarted {started}"
+    problem = mismatch(announced_batches(output), cluster.starts(since))
+    assert problem is None, problem

@@ -95,3 +95,15 @@ def test_module_examples_use_only_documented_options(module):
     assert used, f"{module}: no example uses it"
     for args in used:
         assert set(args or {}) <= options, (module, set(args or {}) - options)
+
+
+def test_every_module_that_talks_to_an_agent_is_in_the_action_group():
+    """module_defaults: {group/consulsec.hardening.consul: ...} is how the roles give every
+    such module its connection; a module outside the group would talk to the default address."""
+    group = set(yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["consul"])
+    talking = set()
+    for path in (ROOT / "plugins" / "modules").glob("consul_*.py"):
+        documentation = yaml.safe_load(doc_strings(path)["DOCUMENTATION"])
+        if "consulsec.hardening.connection" in (documentation.get("extends_documentation_fragment") or []):
+            talking.add(path.stem)
+    assert talking == group

@@ -127,6 +127,9 @@ def test_a_second_run_changes_and_restarts_nothing(rolled):
     recap = second.stdout[second.stdout.rfind("PLAY RECAP"):]
     assert "changed=0" in recap and "changed=1" not in recap, recap
     assert {n: a.pidfile.read_text() for n, a in cluster.agents.items()} == pids
+    # every agent in the last stage: the first stage's plan says so, the others are not planned
+    assert second.stdout.count("TASK [consulsec.hardening.rolling_restart : Plan the phase") == 1, second.stdout[-4000:]
+    assert "nothing to do, every agent is in it and in every later phase up to 4" in second.stdout
 
 
 def https(cluster: DetachedCluster, name: str, path: str, cafile: str, cert: tuple[str, str] | None,

@@ -43,7 +43,6 @@ for collections in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.paths
     if collections:
         sys.path.insert(0, collections)
 
-import yaml  # noqa: E402  (from ansible-core's dependencies)
 import load as load_module  # noqa: E402
 from load import Load, render, summarize  # noqa: E402
 from local_cluster import DetachedCluster, address_in_use, consul_binary  # noqa: E402
@@ -54,12 +53,14 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._connection im
     connection_options,
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils import _tls as tls  # noqa: E402
+from ansible_collections.consulsec.hardening.plugins.module_utils._gossip_phases import gossip_phases  # noqa: E402
 from ansible_collections.consulsec.hardening.plugins.module_utils._tls_stages import tls_stages  # noqa: E402
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import (  # noqa: E402
     ConsulConnectionError,
     ConsulError,
 )
 from ansible_collections.consulsec.hardening.plugins.module_utils._rolling import (  # noqa: E402
+    client_batch,
     restart_order,
     wait_conditions,
 )
@@ -75,7 +76,8 @@ HTTPS_PORT = 8501
 
 
 class GossipMigration:
-    """Gossip encryption: the role's own phase declaration, with a new key filled in."""
+    """Gossip encryption: the role's own phases (plugins/module_utils/_gossip_phases.py)
+    with a new key."""
 
     name = "gossip"
     playbook = "gossip_encryption.yml"
@@ -88,12 +90,8 @@ class GossipMigration:
 
     def phases(self, cluster: ProcessCluster) -> list[dict[str, Any]]:
         """[{content: {agent: fragment}, expect}] for the bare run."""
-        declared = yaml.safe_load((ROOT / "roles" / "gossip_encryption" / "vars" / "main.yml").read_text())
-        phases = []
-        for phase in declared["gossip_encryption_phases"]:
-            content = {k: (self.key if k == "encrypt" else v) for k, v in phase["content"].items()}
-            phases.append({"content": dict.fromkeys(cluster.agents, content), "expect": phase["expect"]})
-        return phases
+        return [{"content": dict.fromkeys(cluster.agents, phase["content"]), "expect": phase["expect"]}
+                for phase in gossip_phases(self.key)]
 
     def extra_vars(self) -> dict[str, Any]:
         return {"gossip_encryption_key_file": str(self.work / "gossip.key")}
@@ -268,7 +266,9 @@ def ansible_migration(cluster: ProcessCluster, migration: Any, batch_size: int, 
         ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / migration.playbook),
          "-e", json.dumps(extra)],
         capture_output=True, text=True, check=False, timeout=3600,
-        env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+        # forks at least the batch (role consul says so when a batch is larger)
+        env=dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+                 ANSIBLE_FORKS=str(max(5, batch_size))))
     seconds = time.time() - started
     (migration.work / "ansible.json").write_text(done.stdout + done.stderr)
     try:
@@ -433,8 +433,10 @@ def main() -> int:
     parser.add_argument("--modes", default="leave,stop",
                         help="leader leaves before its restart, or is just stopped (both ways on the "
                              "first size only, the first mode on the others)")
-    parser.add_argument("--client-batch-size", type=int, default=0,
-                        help="default: 1 up to 5 clients, else 5")
+    parser.add_argument("--client-batch-size", default="",
+                        help="a count or a percentage of each size's clients, as the roles take "
+                             "it (e.g. 20%%: the same number of batches at every size); "
+                             "default: 1 up to 5 clients, else 5")
     parser.add_argument("--rate", type=float, default=10.0, help="load: requests/s per agent")
     parser.add_argument("--keep", action="store_true", help="keep the work dirs (logs)")
     parser.add_argument("--no-save", action="store_true")
@@ -447,7 +449,8 @@ def main() -> int:
         results = []
         for index, size in enumerate(args.sizes.split(",")):
             servers, clients = (int(x) for x in size.split("+"))
-            batch = args.client_batch_size or (1 if clients <= 5 else 5)
+            batch = (client_batch(args.client_batch_size, clients, "--client-batch-size")
+                     if args.client_batch_size else (1 if clients <= 5 else 5))
             for mode in modes if index == 0 else modes[:1]:
                 leave = mode == "leave"
                 entry: dict[str, Any] = {"servers": servers, "clients": clients, "batch": batch, "leave": leave}

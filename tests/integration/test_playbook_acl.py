@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import run_playbook
+from conftest import LEADER_STOPS, run_playbook
 from local_cluster import DetachedCluster, http_call
 
 ALL = ["server1", "server2", "server3", "client1", "client2"]
@@ -61,7 +61,7 @@ def rolled(tmp_path_factory):
             "Check": {"TCP": f"{client.address}:8500", "Interval": "2s"}})
         assert registered[0] == 200
         secrets = base / "secrets"
-        inv = cluster.write_inventory(base / "inventory.json")
+        inv = cluster.write_inventory(base / "inventory.json", **LEADER_STOPS)
         before_check = {n: a.pidfile.read_text() for n, a in cluster.agents.items()}
         checked = run_playbook("acl", inv, 600, "--check", **ROLE_VARS, acl_secrets_dir=str(secrets))
         (base / "checked.log").write_text(checked.stdout + checked.stderr)

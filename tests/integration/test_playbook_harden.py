@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ALL, announced_batches, assert_restarted_as_announced, run_module, run_playbook
+from conftest import ALL, LEADER_STOPS, announced_batches, assert_restarted_as_announced, run_module, run_playbook
 from local_cluster import DetachedCluster, http_call
 
 HARDEN = {
@@ -49,7 +49,7 @@ def hardened(tmp_path_factory):
     base = tmp_path_factory.mktemp("harden")
     cluster = DetachedCluster(base / "cluster", first_host=111, clients=6)
     cluster.start(timeout=90)
-    inventory = cluster.write_inventory(base / "inventory.json")
+    inventory = cluster.write_inventory(base / "inventory.json", **LEADER_STOPS)
     # flaws the role must close: a data dir and a fragment open to others
     cluster.agents["client2"].data_dir.chmod(0o755)
     planted = cluster.write_fragment("client1", "20-operator.json", {"node_meta": {"team": "a"}})

@@ -29,7 +29,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from conftest import announced_batches, assert_restarted_as_announced, leader_of, run_playbook
+from conftest import LEADER_STOPS, announced_batches, assert_restarted_as_announced, leader_of, run_playbook
 from local_cluster import DetachedCluster
 
 SERVERS = ["server1", "server2", "server3"]
@@ -40,7 +40,7 @@ ISSUED = ["server1", "server2", "server3", "client1"]
 
 
 def inventory(cluster: DetachedCluster, path, **extra) -> str:
-    return cluster.write_inventory(path, **extra)
+    return cluster.write_inventory(path, **extra, **LEADER_STOPS)
 
 
 def leader_first(cluster: DetachedCluster, leader: str) -> list[str]:
@@ -224,7 +224,8 @@ def secured(rolled):
     leader = https(cluster, "server1", "/v1/status/leader", str(pki / "consul-agent-ca.pem"), client_cert)
     order = leader_first(cluster, [n for n, a in cluster.agents.items() if leader == f"{a.address}:8300"][0])
     inventory = cluster.write_inventory(base / "secure-inventory.json", order=order,
-                                        per_host={n: {"tls_auto_encrypt": on} for n, on in AUTO_ENCRYPT.items()})
+                                        per_host={n: {"tls_auto_encrypt": on} for n, on in AUTO_ENCRYPT.items()},
+                                        **LEADER_STOPS)
     since = time.time()
     first = run_playbook("secure_cluster", inventory, 1800, secure_cluster_dir=str(base),
                          acl_intentions_default_deny=True, acl_client_batch_size=2)

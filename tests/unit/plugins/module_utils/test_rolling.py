@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from ansible_collections.consulsec.hardening.plugins.module_utils import _agent_state as state
 from ansible_collections.consulsec.hardening.plugins.module_utils import _rolling as rolling
 from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
+from ansible_collections.consulsec.hardening.plugins.module_utils._gossip_phases import gossip_phases
 from tests.unit.conftest import load
 
-ROOT = Path(__file__).resolve().parents[4]
-# the gossip role's own declaration (its phases' names and expected states; the fragments
-# are templates of the key, which planning never reads)
-GOSSIP = [{"name": phase["name"], "expect": phase["expect"]} for phase in yaml.safe_load(
-    (ROOT / "roles" / "gossip_encryption" / "vars" / "main.yml").read_text())["gossip_encryption_phases"]]
+# the gossip role's own declaration (its phases' names and expected states; planning
+# never reads the fragments)
+GOSSIP = [{"name": phase["name"], "expect": phase["expect"]} for phase in gossip_phases("key")]
 
 
 def agents(scenario_by_name: dict[str, str]) -> list[dict]:

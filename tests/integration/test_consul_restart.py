@@ -78,6 +78,8 @@ def test_the_leader_leaves_before_its_restart(detached):
     result = run_module("consul_restart", args(detached, leader, {"node_meta": {"restarted": "leader"}}))
     assert result.get("failed") is not True, result.get("msg")
     assert result["left"] is True and result["seconds"]["leave"] > 0
+    # read from the agent itself: it left the cluster before the restart
+    assert "server starting leave" in detached.agents[leader].log_path.read_text()
     assert detached.starts(since) == [leader]
     assert meta(detached, leader) == {"restarted": "leader"}
     assert leader_of(detached) in ("server1", "server2", "server3")

@@ -121,6 +121,15 @@ def test_the_agents_restarted_in_the_announced_order(rolled):
     assert [batch.split(" + ") for batch in named] == announced_batches(first.stdout)
 
 
+def test_the_leader_restarted_without_a_leave_as_the_inventory_said(rolled):
+    """tls_leader_leave false (LEADER_STOPS): the leader of each stage restarted like the
+    other servers; no server left the cluster, read from the servers' own logs."""
+    cluster, _pki, first, _second, _pids, _since = rolled
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    for name in SERVERS:
+        assert "server starting leave" not in cluster.agents[name].log_path.read_text(), name
+
+
 def test_a_second_run_changes_and_restarts_nothing(rolled):
     cluster, _pki, _first, second, pids, _since = rolled
     assert second.returncode == 0, second.stdout[-4000:]

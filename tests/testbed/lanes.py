@@ -51,6 +51,9 @@ class Job:
     lane: int = 0
     start: float = 0.0
     seconds: float = 0.0
+    # CPU seconds of the job's process tree as it reaped it (pytest or molecule, Ansible and
+    # its workers, local modules, docker exec; not the detached agents nor the containers)
+    cpu: float = 0.0
     status: int | None = None
     log: Path = field(default_factory=Path)
 
@@ -117,7 +120,10 @@ class Lanes:
                 print(f"{stamp()} lane {lane}: {job.name} started", flush=True)
                 for line in process.stdout or []:
                     log.write(f"{stamp()} {line}")
-                job.status = process.wait()
+                # wait4: the exit status and the CPU time of the job's whole process tree
+                _pid, status, usage = os.wait4(process.pid, 0)
+                job.status = process.returncode = os.waitstatus_to_exitcode(status)
+                job.cpu = usage.ru_utime + usage.ru_stime
             del self.running[lane]
             job.seconds = time.monotonic() - self.t0 - job.start
             print(f"{stamp()} lane {lane}: {job.name} {'passed' if job.status == 0 else 'FAILED'}"
@@ -157,9 +163,9 @@ def slowest_tests(done: list[Job], count: int = 10) -> list[tuple[float, str]]:
 
 def report(lanes: Lanes, wall: float) -> bool:
     done = sorted(lanes.done, key=lambda job: job.start)
-    print("\n==> Jobs (lane, start, time, result)")
+    print("\n==> Jobs (lane, start, time, CPU time of its own processes, result)")
     for job in done:
-        print(f"  lane {job.lane}  +{job.start:5.0f}s  {job.seconds:5.0f}s  "
+        print(f"  lane {job.lane}  +{job.start:5.0f}s  {job.seconds:5.0f}s  {job.cpu:5.0f} CPU-s  "
               f"{'passed' if job.status == 0 else 'FAILED'}  {job.name}")
     print("\n==> The ten slowest tests")
     for seconds, name in slowest_tests(done):
@@ -169,7 +175,7 @@ def report(lanes: Lanes, wall: float) -> bool:
         busy = sum(job.seconds for job in done if job.lane == lane)
         last = max((job.start + job.seconds for job in done if job.lane == lane), default=0)
         print(f"  lane {lane}: busy {busy:.0f}s, ended at {last:.0f}s")
-    print(f"  all lanes: {wall:.0f}s")
+    print(f"  all lanes: {wall:.0f}s; the jobs' own processes used {sum(j.cpu for j in done):.0f} CPU-s")
     failed = [job for job in done if job.status != 0]
     for job in failed:
         lines = job.log.read_text(errors="replace").splitlines()

@@ -179,23 +179,28 @@ def failure_tolerance(servers: int, before_server_restart: bool = False) -> int:
 
 
 def wait_conditions(agents: list[dict[str, Any]], host: str, expect: dict[str, Any],
-                    catalog_in_sync: bool = False) -> dict[str, dict[str, Any]]:
+                    catalog_in_sync: bool = False, batch: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """What the engine waits for around ``host``'s restart, as consul_wait's options.
 
     ``before``: the cluster is whole and can lose the agent (every member alive in the
     servers' view, the agent itself in its own view, a leader, autopilot healthy, every
-    server a voter, the failure tolerance to lose it). ``after``: the agent is back in
-    ``expect`` (its phase's state), sees itself and every server alive, and the cluster
-    is whole again. Members are judged from the servers' view (the catalog's serfHealth
-    checks): a client that stayed up can keep a stale view of others for minutes on 1.8.7.
-    ``agents``: the planner's agents (name, node, server)."""
+    server a voter, the failure tolerance to lose it). The other agents of ``host``'s
+    ``batch`` (host names) restart beside it and are not waited for before: each is
+    checked by its own run, and the waits after judge the whole batch back. ``after``: the
+    agent is back in ``expect`` (its phase's state), sees itself and every server alive,
+    and the cluster is whole again, its batch included. Members are judged from the
+    servers' view (the catalog's serfHealth checks): a client that stayed up can keep a
+    stale view of others for minutes on 1.8.7. ``agents``: the planner's agents (name,
+    node, server)."""
     me = next(a for a in agents if a["name"] == host)
     node = me.get("node", host)
     members = [a.get("node", a["name"]) for a in agents]
     servers = [a.get("node", a["name"]) for a in agents if a["server"]]
+    batchmates = {a.get("node", a["name"]) for a in agents if a["name"] in (batch or []) and a["name"] != host}
     whole = {"cluster_members_alive": members, "leader": True, "autopilot_healthy": True,
              "voters": len(servers)}
     before = {"members_alive": [node], **whole,
+              "cluster_members_alive": [m for m in members if m not in batchmates],
               "min_failure_tolerance": failure_tolerance(len(servers), bool(me["server"]))}
     after = {"members_alive": sorted(set(servers) | {node}), **whole,
              "min_failure_tolerance": failure_tolerance(len(servers)),
@@ -204,16 +209,20 @@ def wait_conditions(agents: list[dict[str, Any]], host: str, expect: dict[str, A
 
 
 def agents_from_records(records: dict[str, Any], agent_phases: dict[str, Any] | None = None,
-                        host_states: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                        host_states: dict[str, Any] | None = None, leader: str = "") -> list[dict[str, Any]]:
     """The planner's agents from each host's consul_agent_info record, with its own phases
-    where it has them and its host's state (consul_host_info's security) merged in."""
+    where it has them and its host's state (consul_host_info's security) merged in.
+    ``leader``: the leader's node name as seen after the records were taken (the records
+    taken at different times may name none or two); "" to take each record's own word."""
     agents = []
     for host, record in records.items():
         if not isinstance(record, dict) or "security" not in record:
             raise ConsulInputError(f"no agent state for {host}: give consul_agent_info's agent record")
         security = {**record["security"], **((host_states or {}).get(host) or {})}
-        agent = {"name": host, "node": record.get("name") or host, "server": bool(record.get("server")),
-                 "is_leader": bool(record.get("is_leader")), "security": security}
+        node = record.get("name") or host
+        server = bool(record.get("server"))
+        is_leader = server and node == leader if leader else bool(record.get("is_leader"))
+        agent = {"name": host, "node": node, "server": server, "is_leader": is_leader, "security": security}
         if (agent_phases or {}).get(host):
             agent["phases"] = names_and_expectations(agent_phases[host])
         agents.append(agent)

@@ -79,6 +79,15 @@ options:
         earlier phases are only predicted).
     type: bool
     default: false
+  leader:
+    description:
+      - The leader's node name as an agent saw it after O(agents) were read, when the
+        records are of different times (the engine keeps each restarted agent's record from
+        its restart, and the leader the last one restarted saw). It decides which server
+        restarts last; empty to take each record's own word.
+    type: str
+    default: ""
+    version_added: 0.5.0
 """
 
 EXAMPLES = r"""
@@ -122,12 +131,13 @@ conditions:
     - For each host of RV(todo), what the engine waits for around its restart, as
       M(consulsec.hardening.consul_wait)'s options. C(before) the restart, the cluster is
       whole and can lose the agent (C(members_alive) the agent itself,
-      C(cluster_members_alive) every member in the servers' view, C(leader),
+      C(cluster_members_alive) every member in the servers' view but the others of its batch,
+      which restart beside it, C(leader),
       C(autopilot_healthy), C(voters) every server, C(min_failure_tolerance) what a whole
       cluster has, up to 1, and 1 before a server's restart when there is more than one
       server). C(after) it, the agent shows its phase's state (C(security)), sees itself
-      and every server alive, and the cluster is whole again; C(catalog_in_sync) as the
-      phase declares.
+      and every server alive, and the cluster is whole again, its batch included;
+      C(catalog_in_sync) as the phase declares.
   returned: success
   type: dict
   version_added: 0.5.0
@@ -164,12 +174,14 @@ def main() -> None:
             "client_batch_size": {"type": "int", "default": 1},
             "servers_first": {"type": "bool", "default": False},
             "assume_previous_done": {"type": "bool", "default": False},
+            "leader": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
     params = module.params
     try:
-        agents = agents_from_records(params["agents"], params["agent_phases"], params["host_states"])
+        agents = agents_from_records(params["agents"], params["agent_phases"], params["host_states"],
+                                     params["leader"])
         phases = names_and_expectations(params["phases"])
         check_phases(phases)
         if params["assume_previous_done"]:
@@ -177,11 +189,12 @@ def main() -> None:
         plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"],
                           params["servers_first"])
         plan["conditions"] = {}
-        for host in plan["todo"]:
-            # the host's own phase: its expected state (not its host's) and its options
-            own = (params["agent_phases"].get(host) or params["phases"])[params["phase"] - 1]
-            plan["conditions"][host] = wait_conditions(
-                agents, host, own.get("expect") or {}, bool(own.get("catalog_in_sync")))
+        for batch in plan["batches"]:
+            for host in batch:
+                # the host's own phase: its expected state (not its host's) and its options
+                own = (params["agent_phases"].get(host) or params["phases"])[params["phase"] - 1]
+                plan["conditions"][host] = wait_conditions(
+                    agents, host, own.get("expect") or {}, bool(own.get("catalog_in_sync")), batch)
     except ConsulInputError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **plan)

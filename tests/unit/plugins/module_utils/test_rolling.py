@@ -222,6 +222,32 @@ def test_the_planner_says_what_to_wait_for_around_each_restart():
     assert server["after"]["catalog_in_sync"] is True
 
 
+def test_a_batch_is_not_waited_for_before_its_own_restarts_but_after_them():
+    """Clients of one batch restart together: the check before one of them must not wait
+    for another that is already restarting, and the wait after judges the whole batch."""
+    agents = [{"name": f"host-{n}", "node": n, "server": n.startswith("server")}
+              for n in ("client1", "client2", "client3", "server1")]
+    batch = ["host-client1", "host-client2"]
+    one = rolling.wait_conditions(agents, "host-client1", {}, batch=batch)
+    assert one["before"]["cluster_members_alive"] == ["client1", "client3", "server1"]
+    assert one["before"]["members_alive"] == ["client1"]
+    assert one["after"]["cluster_members_alive"] == ["client1", "client2", "client3", "server1"]
+    alone = rolling.wait_conditions(agents, "host-client3", {}, batch=["host-client3"])
+    assert alone["before"]["cluster_members_alive"] == ["client1", "client2", "client3", "server1"]
+
+
+def test_the_leader_seen_last_decides_which_server_restarts_last():
+    """Records kept from different times: the one read before the phase names its leader;
+    the leader seen after the last restart (another server) is the one put last."""
+    recorded = {n: {**r, "name": n} for n, r in records("plain").items()}
+    leader = next(n for n, r in recorded.items() if r["is_leader"])
+    other = next(n for n, r in recorded.items() if r["server"] and not r["is_leader"])
+    assert rolling.restart_order(rolling.agents_from_records(recorded))[-1] == [leader]
+    agents = rolling.agents_from_records(recorded, leader=other)
+    assert [a["name"] for a in agents if a["is_leader"]] == [other]
+    assert rolling.restart_order(agents)[-1] == [other]
+
+
 def test_a_misspelt_phase_key_is_refused():
     with pytest.raises(ConsulInputError, match=r"phase 2 \(outgoing\) has unknown key\(s\) expct, servers_frist"):
         rolling.names_and_expectations([GOSSIP[0], {"name": "outgoing", "expct": {}, "servers_frist": True}])

@@ -1,6 +1,7 @@
 """consul_fragment with the real consul binary's `validate`: a fragment is written only once
 the config dir validates with it, with its mode, and never shown; check mode writes nothing;
-a second run changes nothing."""
+a second run changes nothing. consul_files, which puts several files in place in one run,
+with the same care for secrets."""
 
 from __future__ import annotations
 
@@ -62,3 +63,31 @@ def test_a_fragment_that_does_not_validate_is_not_written_nor_shown(tmp_path):
     bad_mode = run_module("consul_fragment", {**fragment(directory, {}), "mode": "rw-r"})
     assert "is not a file mode" in bad_mode["msg"]
     assert path.read_text() == "{}\n"
+
+
+KEY = "-----BEGIN EC PRIVATE KEY-----\nc2VjcmV0LXByaXZhdGUta2V5LWZvci10aGUtdGVzdHMh\n-----END EC PRIVATE KEY-----\n"
+
+
+def test_consul_files_puts_each_file_once_with_its_mode_and_never_shows_a_secret(tmp_path):
+    """The TLS role's one module run per agent: the directory made, each file written byte
+    for byte with its mode, a second run left alone, a mode changed back alone, the key
+    never in the output (at -vvv either)."""
+    tls = tmp_path / "tls"
+    args = {"directories": [str(tls)], "directory_mode": "0750",
+            "files": [{"path": str(tls / "ca.pem"), "content": "CA\n", "mode": "0644"},
+                      {"path": str(tls / "agent-key.pem"), "content": KEY, "mode": "0640"}]}
+    checked = run_module("consul_files", args, check=True)
+    assert checked["changed"] and not tls.exists()
+    put, output = run_module_output("consul_files", args, verbosity=3)
+    assert put["changed_paths"] == [str(tls), str(tls / "ca.pem"), str(tls / "agent-key.pem")]
+    assert (tls / "agent-key.pem").read_text() == KEY and (tls / "ca.pem").read_text() == "CA\n"
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (tls, tls / "ca.pem", tls / "agent-key.pem")] == [0o750, 0o644, 0o640]
+    assert "c2VjcmV0LXByaXZhdGUta2V5" not in output
+    again = run_module("consul_files", args)
+    assert (again["changed"], again["written"]) == (False, [])
+    (tls / "ca.pem").chmod(0o666)
+    mended = run_module("consul_files", args)
+    assert (mended["changed_paths"], mended["written"]) == ([str(tls / "ca.pem")], [])
+    assert stat.S_IMODE((tls / "ca.pem").stat().st_mode) == 0o644
+    refused = run_module("consul_files", {**args, "files": [{**args["files"][1], "mode": "rw-r"}]})
+    assert refused.get("failed") and "octal" in refused["msg"]

@@ -29,7 +29,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from conftest import LEADER_STOPS, announced_batches, assert_restarted_as_announced, leader_of, run_playbook
+from conftest import LEADER_STOPS, announced_batches, announced_phases, assert_restarted_as_announced, leader_of, run_playbook
 from local_cluster import DetachedCluster
 
 SERVERS = ["server1", "server2", "server3"]
@@ -119,6 +119,22 @@ def test_the_agents_restarted_in_the_announced_order(rolled):
     # and the log names each batch as it starts, as announced
     named = re.findall(r"TASK \[[^\]]*: Restart batch \d+ of \d+ \([^)]*\): ([^\]]*)\]", first.stdout)
     assert [batch.split(" + ") for batch in named] == announced_batches(first.stdout)
+
+
+def test_each_stage_restarted_the_server_leading_then_last(rolled):
+    """The leader changes with every stage (its restart hands the leadership on), and the
+    engine, which reads the agents only before the first stage, must still restart the one
+    leading now last. Read from outside: which server led just before the last server of
+    each stage was stopped, from the servers' own logs ("cluster leadership acquired").
+    Without a leave (LEADER_STOPS), the leadership passes on only at that stop."""
+    cluster, _pki, first, _second, _pids, since = rolled
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    stops = [(at, name) for at, name in cluster.recorded("stops", since) if name in SERVERS]
+    lasts = [[b[0] for b in phase if b[0] in SERVERS][-1] for phase in announced_phases(first.stdout)]
+    assert len(stops) >= len(lasts) * len(SERVERS) and len(lasts) == 4, (stops, lasts)
+    for stage, last in enumerate(lasts):
+        at, name = stops[(stage + 1) * len(SERVERS) - 1]
+        assert (name, cluster.leader_at(at - 0.05)) == (last, last), f"stage {stage + 1}: {stops}"
 
 
 def test_the_leader_restarted_without_a_leave_as_the_inventory_said(rolled):

@@ -3,7 +3,8 @@
 # its pidfile only: <agent dir>/agent.pid, config in <agent dir>/config, log appended
 # to <agent dir>/agent.log. Stop sends SIGINT, as the Debian unit does (clients leave,
 # servers do not), and waits up to 30 s before SIGKILL. Each start appends its time (s since
-# the epoch, ns) to <agent dir>/starts: what tests read the order of restarts from.
+# the epoch, ns) to <agent dir>/starts, each stop of a running agent to <agent dir>/stops:
+# what tests read the order of restarts, and what led before one, from.
 # Used as consul_restart_command for local agents (benchmarks/migrations.py):
 #   tests/testbed/agentctl.sh restart <agent dir> [<consul binary>]
 set -euo pipefail
@@ -17,6 +18,7 @@ stop() {
   local pid
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
+    date +%s.%N >> "$dir/stops"
     kill -INT "$pid"
     for _ in $(seq 300); do
       kill -0 "$pid" 2>/dev/null || break

@@ -15,6 +15,7 @@ import getpass
 import grp
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -333,6 +335,7 @@ class LocalCluster:
 
 
 AGENTCTL = Path(__file__).resolve().parent / "agentctl.sh"
+LEADERSHIP = re.compile(r"^\s*(\S+Z) \[INFO\]\s+agent\.server: cluster leadership (acquired|lost)", re.MULTILINE)
 
 
 class DetachedCluster(LocalCluster):
@@ -352,13 +355,34 @@ class DetachedCluster(LocalCluster):
     def restart_command(self, name: str) -> str:
         return f"{AGENTCTL} restart {self.agents[name].base} {consul_binary()}"
 
+    def recorded(self, kind: str, since: float) -> list[tuple[float, str]]:
+        """(time, agent) of each start (``kind`` "starts") or stop ("stops") agentctl
+        recorded after ``since`` (time.time()), in time order."""
+        return sorted((float(line), name) for name, agent in self.agents.items()
+                      if (agent.base / kind).exists()
+                      for line in (agent.base / kind).read_text().split() if float(line) > since)
+
     def starts(self, since: float) -> list[str]:
         """The agents started after ``since`` (time.time()), in the order they started,
         as agentctl recorded each start: an agent started twice is named twice."""
-        found = [(float(line), name) for name, agent in self.agents.items()
-                 if (agent.base / "starts").exists()
-                 for line in (agent.base / "starts").read_text().split() if float(line) > since]
-        return [name for _started, name in sorted(found)]
+        return [name for _started, name in self.recorded("starts", since)]
+
+    def leader_at(self, when: float) -> str | None:
+        """The server that led at ``when`` (time.time()), from the servers' own logs:
+        the last "cluster leadership acquired" before it, not "lost" since."""
+        events = sorted((datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp(),
+                         name, m.group(2) == "acquired")
+                        for name, agent in self.agents.items() if agent.server and agent.log_path.exists()
+                        for m in LEADERSHIP.finditer(agent.log_path.read_text(errors="replace")))
+        leader = None
+        for at, name, acquired in events:
+            if at > when:
+                break
+            if acquired:
+                leader = name
+            elif leader == name:
+                leader = None
+        return leader
 
     def start_agent(self, name: str) -> None:
         agent = self.agents[name]

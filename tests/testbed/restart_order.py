@@ -19,12 +19,16 @@ from pathlib import Path
 STARTED = re.compile(r"^(\d+\.\d+) \S+ systemd\[1\]: Started consul\.service")
 
 
+def announced_phases(output: str) -> list[list[list[str]]]:
+    """Each phase's batches as the engine announced them in a playbook's output."""
+    text = " ".join(output.split())
+    return [[[name.strip() for name in batch.split(" + ")] for batch in order.strip().split(", ")]
+            for order in re.findall(r"restarting in this order: ([^\\\"(]*)", text)]
+
+
 def announced_batches(output: str) -> list[list[str]]:
     """The batches the engine announced in a playbook's output, phase after phase."""
-    text = " ".join(output.split())
-    return [[name.strip() for name in batch.split(" + ")]
-            for order in re.findall(r"restarting in this order: ([^\\\"(]*)", text)
-            for batch in order.strip().split(", ")]
+    return [batch for phase in announced_phases(output) for batch in phase]
 
 
 def mismatch(batches: list[list[str]], started: list[str]) -> str | None:

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "testbed"))
 
 from local_cluster import DetachedCluster, LocalCluster  # noqa: E402
-from restart_order import announced_batches, announced_phases, mismatch  # noqa: E402,F401 - the tests import them from here
+from restart_order import announced_batches, mismatch  # noqa: E402,F401 - the tests import it from here
 
 ALL = ["server1", "server2", "server3", "client1", "client2"]
 

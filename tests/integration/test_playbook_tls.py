@@ -29,8 +29,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from conftest import LEADER_STOPS, announced_batches, announced_phases, assert_restarted_as_announced, leader_of, run_playbook
+from conftest import LEADER_STOPS, announced_batches, assert_restarted_as_announced, leader_of, run_playbook
 from local_cluster import DetachedCluster
+from restart_order import announced_phases
 
 SERVERS = ["server1", "server2", "server3"]
 ALL = [*SERVERS, "client1", "client2"]

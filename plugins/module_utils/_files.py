@@ -48,7 +48,8 @@ def create_exclusive(path: str, data: bytes, mode: int = 0o600) -> None:
         handle.write(data)
 
 
-def _mode(text: str) -> int:
+def file_mode(text: str) -> int:
+    """A file mode given as octal digits in a string ("0640"), refused otherwise."""
     try:
         return int(text, 8)
     except ValueError:
@@ -61,10 +62,10 @@ def put_files(module: Any, params: dict[str, Any], check_mode: bool) -> dict[str
     and mode; ``module`` is the AnsibleModule that sets those. The contents are never
     returned."""
     owner, group = params.get("owner"), params.get("group")
-    directory_mode = _mode(params["directory_mode"])
+    directory_mode = file_mode(params["directory_mode"])
     files = params.get("files") or []
     for entry in files:
-        _mode(entry["mode"])  # refused before anything changes
+        file_mode(entry["mode"])  # refused before anything changes
     changed: list[str] = []
     written: list[str] = []
 
@@ -88,6 +89,6 @@ def put_files(module: Any, params: dict[str, Any], check_mode: bool) -> dict[str
             written.append(path)
             changed.append(path)
             if not check_mode:
-                write_atomic(path, data, _mode(entry["mode"]))
+                write_atomic(path, data, file_mode(entry["mode"]))
         attributes(path, entry["mode"])
     return {"changed": bool(changed), "changed_paths": changed, "written": written}

@@ -16,7 +16,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ._errors import ConsulInputError
-from ._files import create_exclusive, read_optional, write_atomic
+from ._files import create_exclusive, file_mode, read_optional, write_atomic
 
 FRAGMENT_ARGSPEC: dict[str, dict[str, Any]] = {
     "config_dir": {"type": "path", "required": True},
@@ -50,10 +50,7 @@ def validate(module: AnsibleModule, binary: str, config_dir: str, name: str, dat
 def write_fragment(module: AnsibleModule, fragment: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     """Put ``fragment`` (FRAGMENT_ARGSPEC's keys) in place when its contents, owner, group or
     mode differ; the contents are validated first and never returned."""
-    try:
-        mode = int(fragment["mode"], 8)
-    except ValueError:
-        raise ConsulInputError(f"mode {fragment['mode']!r} is not a file mode in octal digits, e.g. 0640") from None
+    mode = file_mode(fragment["mode"])
     config_dir = fragment["config_dir"]
     if not os.path.isdir(config_dir):
         raise ConsulInputError(f"the config dir {config_dir} does not exist")

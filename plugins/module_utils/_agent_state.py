@@ -22,6 +22,10 @@ import hashlib
 from typing import Any
 
 MEMBER_STATUS = {0: "none", 1: "alive", 2: "leaving", 3: "left", 4: "failed"}
+# the "acls" tag each agent gossips: with ACLs enabled an agent starts in legacy mode and
+# leaves it once every server has ACLs (the servers first, the leader before them, then
+# the clients); until then the ACL endpoints answer "currently in legacy mode"
+ACL_MODES = {"0": "disabled", "1": "enabled", "2": "legacy", "3": "unknown"}
 
 # security key -> candidate paths in DebugConfig (first found wins), newest layout last
 SECURITY_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -143,7 +147,7 @@ def parse_member(member: dict[str, Any]) -> dict[str, Any]:
         "version": (tags.get("build") or "").split(":")[0] or None,
         "server_port": int(tags["port"]) if tags.get("role") == "consul" and tags.get("port") else None,
         "use_tls": tags.get("use_tls") == "1",
-        "acls": tags.get("acls"),
+        "acl_mode": ACL_MODES.get(tags.get("acls") or "", "unknown"),
     }
 
 

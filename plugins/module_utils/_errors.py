@@ -65,6 +65,11 @@ def api_error_hint(status: int, body: str) -> str:
         return ("Not every node answered the keyring query in time; those that did carried the "
                 "operation out. Check that every agent is running and not starved of CPU, "
                 "then run again: a keyring operation is safe to repeat.")
+    if status == 500 and "legacy mode" in lowered:
+        return ("ACLs are on but this agent has not left legacy ACL mode yet: it does once every "
+                "server runs with ACLs enabled and it has seen so (up to about 30 s later). Wait "
+                "for it (consul_wait's acl_mode: enabled) and run again; check that every server "
+                "has acl.enabled if it does not come.")
     if status == 500 and "keyring is empty" in lowered:
         return "Gossip encryption is not enabled on this cluster."
     if status == 500 and "must run against a server" in lowered:

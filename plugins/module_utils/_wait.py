@@ -18,7 +18,8 @@ from ._agent_state import SECURITY_KEYS
 from ._errors import ConsulInputError
 
 CONDITION_KEYS = ("members_alive", "cluster_members_alive", "min_alive_members", "leader", "autopilot_healthy",
-                  "min_failure_tolerance", "voters", "security", "catalog_in_sync")
+                  "min_failure_tolerance", "voters", "security", "catalog_in_sync", "acl_mode")
+ACL_MODE_CHOICES = ("disabled", "legacy", "enabled")
 
 
 def validate_conditions(conditions: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +32,9 @@ def validate_conditions(conditions: dict[str, Any]) -> dict[str, Any]:
         raise ConsulInputError(
             f"security: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(SECURITY_KEYS)}"
         )
+    if active.get("acl_mode", "enabled") not in ACL_MODE_CHOICES:
+        raise ConsulInputError(f"acl_mode must be one of {', '.join(ACL_MODE_CHOICES)}, "
+                               f"got {active['acl_mode']}")
     for key in ("min_alive_members", "min_failure_tolerance", "voters"):
         if key in active and int(active[key]) < 0:
             raise ConsulInputError(f"{key} must be 0 or more, got {active[key]}")
@@ -76,6 +80,14 @@ def _cluster_members_alive(record: dict[str, Any], names: list[str]) -> dict[str
         reason = record.get("errors", {}).get("serf_health", "serfHealth checks not gathered")
         return _result("cluster_members_alive", False, {"alive": names}, f"unknown ({reason})")
     return _alive("cluster_members_alive", health, names, "passing")
+
+
+def _acl_mode(record: dict[str, Any], wanted: str) -> dict[str, Any]:
+    """Every alive member gossips the ACL mode wanted (its "acls" tag); the others named."""
+    differ = {m["name"]: m["acl_mode"] for m in record["members"]
+              if m["status"] == "alive" and m["acl_mode"] != wanted}
+    return _result("acl_mode", not differ, f"{wanted} on every alive member",
+                   differ or f"{wanted} on all")
 
 
 def _leader(record: dict[str, Any], wanted: bool) -> dict[str, Any]:
@@ -150,6 +162,8 @@ def evaluate(conditions: dict[str, Any], record: dict[str, Any] | None,
             results.append(_security(record, expected))
         elif key == "catalog_in_sync":
             results.append(_catalog_in_sync(record))
+        elif key == "acl_mode":
+            results.append(_acl_mode(record, expected))
         else:
             results.append(_autopilot(record, key, expected))
     return results

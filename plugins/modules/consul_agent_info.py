@@ -105,7 +105,8 @@ agent:
       type: dict
     members:
       description: LAN members with C(name), C(address), C(status) (alive, leaving, left,
-        failed), C(server), C(use_tls), C(version).
+        failed), C(server), C(use_tls), C(version), C(acl_mode) (disabled, legacy, enabled,
+        unknown).
       type: list
       elements: dict
     member_counts:

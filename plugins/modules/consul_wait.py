@@ -71,6 +71,17 @@ options:
       - "For example C({gossip_encrypted: true, encrypt_verify_incoming: false})."
       - Unknown keys are refused before any waiting.
     type: dict
+  acl_mode:
+    description:
+      - Every alive member in the agent's LAN view gossips this ACL mode.
+      - An agent with ACLs enabled starts in V(legacy) mode and leaves it only once every
+        server has ACLs enabled, each agent on its own timer that backs off to about 30
+        seconds (measured on Consul 1.8.7, 1.5 to 12 seconds after the last server's
+        restart on idle loopback agents, longer under load). Until then the agent refuses
+        every ACL endpoint (C(The ACL system is currently in legacy mode.)), so wait for
+        V(enabled) after rolling ACLs on and before bootstrapping or writing tokens.
+    type: str
+    choices: [disabled, legacy, enabled]
   catalog_in_sync:
     description:
       - V(true) requires the catalog to hold what the agent holds, i.e. its anti-entropy
@@ -204,6 +215,7 @@ def main() -> None:
             "voters": {"type": "int"},
             "security": {"type": "dict"},
             "catalog_in_sync": {"type": "bool"},
+            "acl_mode": {"type": "str", "choices": ["disabled", "legacy", "enabled"]},
             "timeout": {"type": "float", "default": 300.0},
             "poll_interval": {"type": "float", "default": 1.0},
             "settle": {"type": "float", "default": 5.0},

@@ -45,6 +45,29 @@ def test_passes_after_a_leader_restart(cluster):
     assert len(result["history"]) >= 2, result["history"]
 
 
+def test_acl_mode_names_the_agent_left_in_legacy_mode(cluster):
+    """A client with ACLs on in a cluster whose servers have none stays in legacy mode
+    (it leaves it only once every server has ACLs): the wait names it and the others."""
+    assert run_module("consul_wait", wait_args(cluster, "server1", acl_mode="disabled"))["met"]
+    recovery = "00000000-0000-4000-8000-00000000a11e"
+    cluster.write_fragment("client2", "70-acl.json", {"acl": {
+        "enabled": True, "default_policy": "allow", "tokens": {"agent_master": recovery}}})
+    try:
+        cluster.restart_agent("client2")
+        result = run_module("consul_wait", {
+            "http_addr": cluster.agents["client2"].http_addr, "agent_recovery_token": recovery,
+            "acl_mode": "enabled", "timeout": 5, "settle": 0, "poll_interval": 0.5})
+    finally:
+        cluster.remove_fragment("client2", "70-acl.json")
+        cluster.restart_agent("client2")
+        cluster.wait_healthy()
+    assert result["failed"] and result["met"] is False
+    acl_mode = next(c for c in result["conditions"] if c["condition"] == "acl_mode")
+    assert acl_mode["seen"] == {"client2": "legacy", **dict.fromkeys(
+        ["client1", "server1", "server2", "server3"], "disabled")}, acl_mode
+    assert "acl_mode: expected enabled on every alive member" in result["msg"]
+
+
 def test_check_mode_reports_without_waiting(cluster):
     cluster.stop_agent("client2")
     start = time.monotonic()

@@ -10,7 +10,7 @@ replaced by /testbed, the agents' loopback prefix by 127.0.1., and gossip key ma
 placeholder keys of the same shape.
 
 Usage: . scripts/lib.sh && python3 tests/testbed/record_fixtures.py [step ...]
-(steps: plain, gossip, tls, acl, serf_health, auto_encrypt, acl_api, catalog_sync,
+(steps: plain, gossip, tls, acl, acl_legacy, serf_health, auto_encrypt, acl_api, catalog_sync,
 keyring, hardened; all by default)
 """
 
@@ -248,6 +248,63 @@ def acl(base: Path) -> None:
     rec = Recorder(cluster, "acl-deny")
     rec.record("server", "server1", ["self", "members"])
     cluster.stop()
+
+
+AGENT_RECOVERY = "c0ffee00-0000-4000-8000-00000000a6e7"
+
+
+def acl_modes(cluster: LocalCluster, observer: str) -> dict[str, str]:
+    """Each member's ACL mode tag in the observer's member list (read with the agent
+    recovery token, which the agent's own endpoints take in any ACL mode)."""
+    url = cluster.agents[observer].http_addr + "/v1/agent/members"
+    status, members = http_call(url, AGENT_RECOVERY)
+    if status != 200:
+        raise RuntimeError(f"{observer} answered {status}: {members}")
+    return {m["Name"]: m["Tags"].get("acls") for m in members}
+
+
+def wait_acl_modes(cluster: LocalCluster, observer: str, wanted: dict[str, str],
+                   timeout: float = 180.0) -> float:
+    """Wait until the observer sees the servers in the wanted modes; the seconds it took."""
+    start = time.monotonic()
+    seen: dict[str, str] = {}
+    while time.monotonic() < start + timeout:
+        try:
+            seen = acl_modes(cluster, observer)
+        except (OSError, RuntimeError):
+            seen = {}
+        if seen == wanted:
+            return time.monotonic() - start
+        time.sleep(0.5)
+    raise TimeoutError(f"ACL modes {seen}, wanted {wanted}")
+
+
+def acl_legacy(base: Path) -> None:
+    print("acl-legacy: ACLs rolled on agent by agent; legacy mode until every server has them")
+    cluster = LocalCluster(base / "acl-legacy", servers=3, clients=1)
+    fragment = {"acl": {"enabled": True, "default_policy": "allow", "enable_token_persistence": True,
+                        "tokens": {"agent_master": AGENT_RECOVERY}}}
+    with cluster:
+        wait_autopilot_healthy(cluster)
+        rec = Recorder(cluster, "acl-legacy")
+        rec.keys = {AGENT_RECOVERY: "00000000-0000-4000-8000-0000000000a1"}
+        # the role's order: the followers, the client, then the leader (which leaves first)
+        leader = leader_name(cluster)
+        first, second = sorted(n for n in ("server1", "server2", "server3") if n != leader)
+        modes = {"server1": "0", "server2": "0", "server3": "0", "client1": "0"}
+        for name in (first, second, "client1"):
+            cluster.write_fragment(name, "70-acl.json", fragment)
+            cluster.restart_agent(name)
+            modes[name] = "2"
+            wait_acl_modes(cluster, first, modes, 60)
+        rec.call("legacy-members", first, "GET", "/v1/agent/members", token=AGENT_RECOVERY)
+        rec.call("legacy-token-self", first, "GET", "/v1/acl/token/self", token=AGENT_RECOVERY)
+        rec.call("legacy-client-token-self", "client1", "GET", "/v1/acl/token/self", token=AGENT_RECOVERY)
+        cluster.write_fragment(leader, "70-acl.json", fragment)
+        cluster.restart_agent(leader)
+        took = wait_acl_modes(cluster, first, dict.fromkeys(modes, "1"))
+        print(f"  every agent out of legacy mode {took:.1f} s after the leader started again")
+        rec.call("enabled-members", first, "GET", "/v1/agent/members", token=AGENT_RECOVERY)
 
 
 def serf_health(base: Path) -> None:
@@ -507,7 +564,8 @@ def hardened(base: Path) -> None:
         Recorder(cluster, "hardened").record("server", "server1", ["self"])
 
 
-STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "serf_health": serf_health,
+STEPS = {"plain": plain, "gossip": gossip, "tls": tls, "acl": acl, "acl_legacy": acl_legacy,
+         "serf_health": serf_health,
          "auto_encrypt": auto_encrypt, "acl_api": acl_api,
          "catalog_sync": catalog_sync, "keyring": keyring,
          "hardened": hardened}

@@ -219,3 +219,12 @@ def test_fingerprint_is_stable_and_not_the_key():
     assert state.key_fingerprint(key) == state.key_fingerprint(key)
     assert key not in state.key_fingerprint(key)
     assert state.key_fingerprint("not base64!") != state.key_fingerprint(key)
+
+
+def test_acl_mode_of_each_member_while_acls_roll_on():
+    legacy = {m["name"]: m["acl_mode"] for m in state.parse_members(load("acl-legacy/legacy-members"))}
+    # the leader not restarted yet, the others with ACLs on and waiting for it
+    assert legacy == {"client1": "legacy", "server1": "disabled", "server2": "legacy", "server3": "legacy"}
+    enabled = {m["name"]: m["acl_mode"] for m in state.parse_members(load("acl-legacy/enabled-members"))}
+    assert set(enabled.values()) == {"enabled"}
+    assert state.parse_member({"Name": "x", "Status": 1, "Tags": {}})["acl_mode"] == "unknown"

@@ -34,3 +34,8 @@ def test_keyring_hints():
 def test_long_bodies_are_cut():
     err = ConsulApiError("h", "/x", 500, "y" * 5000)
     assert len(err.body) < 600 and err.body.endswith("(cut)")
+
+
+def test_legacy_acl_mode_hint_says_to_wait():
+    err = ConsulApiError("https://a:8501", "/v1/acl/token/self", 500, load("acl-legacy/legacy-token-self"))
+    assert "legacy ACL mode" in str(err) and "acl_mode: enabled" in str(err)

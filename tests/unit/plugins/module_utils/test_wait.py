@@ -97,6 +97,23 @@ def test_security_expectations():
     assert result["seen"] == {"encrypt_verify_outgoing": False}
 
 
+def test_acl_mode_names_the_agents_not_out_of_legacy_mode():
+    def record(members: str) -> dict:
+        return state.agent_record(load("plain/follower-self"), load(f"acl-legacy/{members}"),
+                                  load("plain/follower-leader"))
+    result = wait.evaluate({"acl_mode": "enabled"}, record("legacy-members"))[1]
+    assert not result["met"]
+    assert result["seen"] == {"client1": "legacy", "server1": "disabled", "server2": "legacy",
+                              "server3": "legacy"}
+    assert wait.evaluate({"acl_mode": "enabled"}, record("enabled-members"))[1]["met"]
+    # a member that is not alive gossips nothing new: only alive members are judged
+    rec = record("legacy-members")
+    for member in rec["members"]:
+        if member["acl_mode"] != "enabled":
+            member["status"] = "left"
+    assert wait.evaluate({"acl_mode": "enabled"}, rec)[1]["met"]
+
+
 def test_validate_conditions():
     assert wait.validate_conditions({"leader": None, "members_alive": [], "voters": 3,
                                      "timeout": 5}) == {"voters": 3}
@@ -104,6 +121,8 @@ def test_validate_conditions():
         wait.validate_conditions({"security": {"gossip_encryption": True}})
     with pytest.raises(ConsulInputError, match="voters must be 0 or more"):
         wait.validate_conditions({"voters": -1})
+    with pytest.raises(ConsulInputError, match="acl_mode must be one of disabled, legacy, enabled"):
+        wait.validate_conditions({"acl_mode": "on"})
 
 
 def test_needed_parts():

@@ -15,7 +15,7 @@ restarted by its pidfile through tests/testbed/agentctl.sh), under a steady load
 and prints a table: migration time, lower bound, their ratio, and the failed requests by
 cause (on the restarting agent; elsewhere during a leader change; elsewhere while a
 server restarted; elsewhere otherwise) and acknowledged KV writes lost. The last results
-are kept in benchmarks/results/<migration>_migration.{json,md} and the README.
+are kept in benchmarks/results/<migration>_migration.{json,md} and benchmarks/README.md.
 
   . scripts/lib.sh && python benchmarks/migrations.py         # gossip and TLS: 3+2 both ways, 3+20
   python benchmarks/migrations.py --migrations tls --sizes 3+2 --modes leave   # a quicker look
@@ -391,7 +391,7 @@ def parts_table(results: list[dict[str, Any]]) -> str:
 
 
 def update_readme(name: str, text: str) -> None:
-    readme = ROOT / "README.md"
+    readme = ROOT / "benchmarks" / "README.md"
     content = readme.read_text()
     mark = f"<!-- benchmark: {name}_migration -->"
     start = content.find(mark)

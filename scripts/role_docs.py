@@ -29,7 +29,7 @@ def render(role: str, specs: dict[str, Any]) -> str:
             lines += [markdown(entry.get("short_description", "")), ""]
         for paragraph in paragraphs(entry.get("description")):
             lines += [f"{paragraph}", ""]
-        tasks_from = "" if name == "main" else f"\n      tasks_from: {name}.yml"
+        tasks_from = "" if name == "main" else f"\n      tasks_from: {name}"
         usage = ("    - name: Run the role\n      ansible.builtin.include_role:\n"
                  f"        name: {NAMESPACE}.{role}" + tasks_from.replace("\n      ", "\n        "))
         lines += ["```yaml", "- name: Use it in a play", "  hosts: consul_servers:consul_clients",

@@ -80,7 +80,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("CSEC-GOSSIP-04", "Every node holds the one gossip key",
             f"{MODEL}, Recommendations: Rotate Credentials (a rotation through the keyring ends with one key)",
             "medium", "cluster", keyring_consistent,
-            "playbook consulsec.hardening.rotate_gossip_key (role gossip_encryption, tasks_from rotate.yml)"),
+            "playbook consulsec.hardening.rotate_gossip_key (role gossip_encryption, tasks_from rotate)"),
     Control("CSEC-TLS-01", "Incoming RPC requires a certificate of the CA",
             f"{MODEL}, Requirements: mTLS (verify_incoming, internal_rpc.verify_incoming)",
             "critical", "agent", tls_verify_incoming_rpc, "role consulsec.hardening.tls"),

@@ -17,7 +17,7 @@ from importlib.util import module_from_spec
 from pathlib import Path
 from typing import Any
 
-from docs_markup import NAMESPACE, stale
+from docs_markup import NAMESPACE, write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "docsite" / "rst" / "guide_audit.rst"
@@ -94,16 +94,7 @@ def made() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    try:
-        found = stale(made(), write="--check" not in argv)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    if found and "--check" in argv:
-        print("not what the registry makes (run scripts/audit_docs.py): "
-              + ", ".join(str(p.relative_to(ROOT)) for p in found), file=sys.stderr)
-        return 1
-    return 0
+    return write_or_check(made, argv, ROOT, "the registry's controls", "scripts/audit_docs.py")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+import sys
+from pathlib import Path
+from typing import Any, Callable
 
 NAMESPACE = "consulsec.hardening"
 MARKUP = [
@@ -65,3 +67,19 @@ def stale(made: dict[Any, str], write: bool) -> list[Any]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
     return out
+
+
+def write_or_check(make: Callable[[], dict[Path, str]], argv: list[str], root: Path, source: str,
+                   script: str) -> int:
+    """A generator's main: write what ``make`` makes, or with --check write nothing and fail
+    naming each file that is not what ``source`` makes."""
+    try:
+        found = stale(make(), write="--check" not in argv)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if found and "--check" in argv:
+        print(f"not what {source} make (run {script}): "
+              + ", ".join(str(p.relative_to(root)) for p in found), file=sys.stderr)
+        return 1
+    return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from docs_markup import NAMESPACE, cell, default_of, markdown, paragraphs, stale, type_of
+from docs_markup import NAMESPACE, cell, default_of, markdown, paragraphs, type_of, write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,12 +54,7 @@ def readmes() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    found = stale(readmes(), write="--check" not in argv)
-    if found and "--check" in argv:
-        print("not what the argument specs make (run scripts/role_docs.py): "
-              + ", ".join(str(p.relative_to(ROOT)) for p in found), file=sys.stderr)
-        return 1
-    return 0
+    return write_or_check(readmes, argv, ROOT, "the argument specs", "scripts/role_docs.py")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,8 @@ def test_the_guide_table_is_what_the_registry_makes():
 def test_the_script_reads_the_same_registry_and_its_check_passes():
     script = audit_docs()
     assert [c.id for c in script.registry()] == [c.id for c in CONTROLS]
-    stale = [str(path.relative_to(ROOT)) for path in script.stale(script.made(), write=False)]
+    made = sys.modules["docs_markup"].stale(script.made(), write=False)  # loaded by the script
+    stale = [str(path.relative_to(ROOT)) for path in made]
     assert stale == [], "run scripts/audit_docs.py"
 
 

@@ -23,8 +23,8 @@ from typing import Any
 
 MEMBER_STATUS = {0: "none", 1: "alive", 2: "leaving", 3: "left", 4: "failed"}
 # the "acls" tag each agent gossips: with ACLs enabled an agent starts in legacy mode and
-# leaves it once every server has ACLs (the servers first, the leader before them, then
-# the clients); until then the ACL endpoints answer "currently in legacy mode"
+# leaves it once every server has ACLs, on its own timer (backing off to about 30 s);
+# until then its ACL endpoints answer "currently in legacy mode"
 ACL_MODES = {"0": "disabled", "1": "enabled", "2": "legacy", "3": "unknown"}
 
 # security key -> candidate paths in DebugConfig (first found wins), newest layout last

@@ -33,22 +33,24 @@ def test_a_wrong_directory_is_refused(cluster, tmp_path):
     assert "no-such-dir" in done.stdout and "not found on the host" in done.stdout
 
 
+def started(cluster) -> dict[str, tuple[int, int]]:
+    """Each agent's process, and how many times its log says it started."""
+    return {n: (a.process.pid if a.process and a.process.poll() is None else 0,
+                a.log_path.read_text().count("Consul agent running!")) for n, a in cluster.agents.items()}
+
+
 def test_a_migration_stops_before_any_change_when_an_agent_failed_before_it(cluster, tmp_path):
     """An agent whose host failed role consul's checks has left the play: the migration
     must not roll the others around it (it could not rejoin after the last phase). Judged
     from the agents: no fragment written, no process restarted, gossip still plain."""
     wrong = {"client2": {"consul_config_dir": str(tmp_path / "no-such-dir")}}
-    def started() -> dict[str, tuple[int, int]]:
-        """Each agent's process, and how many times its log says it started."""
-        return {n: (a.process.pid if a.process and a.process.poll() is None else 0,
-                    a.log_path.read_text().count("Consul agent running!")) for n, a in cluster.agents.items()}
-    before = started()
+    before = started(cluster)
     done = run_playbook("gossip_encryption", inventory(cluster, tmp_path, **wrong),
                         gossip_encryption_key_file=str(tmp_path / "gossip.key"))
     output = " ".join(done.stdout.split())  # the callback folds long lines
     assert done.returncode != 0
     assert "client2 failed before this step of the migration" in output, output[-3000:]
-    assert started() == before
+    assert started(cluster) == before
     assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
             if "consulsec" in p.name] == []
     assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -46,3 +49,15 @@ def load(name: str) -> Any:
 @pytest.fixture
 def recorded():
     return load
+
+
+@functools.cache
+def load_script(name: str) -> ModuleType:
+    """One of the repository's scripts (scripts/<name>.py), loaded once."""
+    scripts = ROOT / "scripts"
+    if str(scripts) not in sys.path:  # the scripts import their shared markup
+        sys.path.insert(0, str(scripts))
+    spec = importlib.util.spec_from_file_location(name, scripts / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

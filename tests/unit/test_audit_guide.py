@@ -5,13 +5,12 @@ control of the registry and no other, in its table and in its text."""
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 from ansible_collections.consulsec.hardening.plugins.module_utils._audit import CONTROLS
+from tests.unit.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "docsite" / "rst" / "guide_audit.rst"
@@ -19,12 +18,7 @@ CONTROL_ID = re.compile(r"\bCSEC-[A-Z]+-\d+\b")
 
 
 def audit_docs() -> ModuleType:
-    if str(ROOT / "scripts") not in sys.path:  # the script imports the shared markup
-        sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location("audit_docs", ROOT / "scripts" / "audit_docs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("audit_docs")
 
 
 def table_problems(guide: str) -> list[str]:
@@ -56,7 +50,7 @@ def test_the_guide_table_is_what_the_registry_makes():
 def test_the_script_reads_the_same_registry_and_its_check_passes():
     script = audit_docs()
     assert [c.id for c in script.registry()] == [c.id for c in CONTROLS]
-    made = sys.modules["docs_markup"].stale(script.made(), write=False)  # loaded by the script
+    made = load_script("docs_markup").stale(script.made(), write=False)
     stale = [str(path.relative_to(ROOT)) for path in made]
     assert stale == [], "run scripts/audit_docs.py"
 

@@ -7,12 +7,12 @@ reads from the code; every module's EXAMPLES use only the options its DOCUMENTAT
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.unit.conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -23,15 +23,6 @@ def test_every_playbook_and_module_is_named():
         assert f"consulsec.hardening.{playbook.stem}" in README, playbook.name
     for module in (ROOT / "plugins" / "modules").glob("consul_*.py"):
         assert module.stem in README, module.name
-
-
-def load_script(name: str):
-    if str(ROOT / "scripts") not in sys.path:  # the scripts import their shared markup
-        sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_each_role_readme_is_what_its_argument_spec_makes():

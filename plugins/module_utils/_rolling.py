@@ -120,6 +120,45 @@ def plan_phase(agents: list[dict[str, Any]], phases: list[dict[str, Any]], phase
     }
 
 
+def members_outside(records: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cluster's alive members that no host of the play is, each with its address and
+    whether it is a server, sorted by name. Judged from the servers' views of the members
+    where the play has a server (a client's view can be stale on 1.8.7), else from every
+    record's. ``records``: host -> consul_agent_info's agent record (its members)."""
+    views = [r for r in records.values() if isinstance(r, dict) and r.get("server")] \
+        or [r for r in records.values() if isinstance(r, dict)]
+    ours = {r.get("name") or host for host, r in records.items() if isinstance(r, dict)}
+    outside: dict[str, dict[str, Any]] = {}
+    for record in views:
+        for member in record.get("members") or []:
+            if member.get("status") == "alive" and member.get("name") not in ours:
+                outside[member["name"]] = {"name": member["name"], "address": member.get("address"),
+                                           "server": bool(member.get("server"))}
+    return [outside[name] for name in sorted(outside)]
+
+
+def refuse_members_outside(plan: dict[str, Any], records: dict[str, Any], allow: bool = False,
+                           variable: str = "allow_members_outside") -> dict[str, Any]:
+    """``plan`` (plan_phase's) with the cluster's alive members outside the play
+    (``members_outside``), and blocked when the phase has work and some are there, unless
+    ``allow``: a migration that rolled around them would leave them behind. ``variable``:
+    what sets ``allow``, named in the refusal."""
+    outside = members_outside(records)
+    plan = {**plan, "members_outside": outside}
+    if not outside or not plan["todo"] or allow or plan["blocked"] is not None:
+        return plan
+    one = len(outside) == 1
+    named = ", ".join(f"{m['name']} ({m['address']}, {'server' if m['server'] else 'client'})"
+                      for m in outside)
+    return {**plan, "batches": [], "todo": [], "blocked": (
+        f"phase {plan['phase']} cannot start: {named} {'is an alive member' if one else 'are alive members'} "
+        "of the cluster but not a host of this play (not in the inventory's consul_servers or "
+        "consul_clients, or left out by --limit or a job slice): the migration would leave "
+        f"{'it' if one else 'them'} behind, unable to rejoin once the others run its later "
+        f"phases. Run on every agent of the cluster, or set {variable}: true to migrate only "
+        "the play's agents anyway")}
+
+
 def assume_previous_done(agents: list[dict[str, Any]], phases: list[dict[str, Any]],
                          phase: int) -> list[dict[str, Any]]:
     """The agents as they would be once every one finished the phase before ``phase``

@@ -16,7 +16,10 @@ description:
     M(consulsec.hardening.consul_agent_info) reports it) against the phases' declared
     expectations, and returns the agents that still need O(phase), in restart order.
     Clients go in batches, then servers one by one, followers first, the leader last.
-  - A phase is blocked while any agent has not finished the phase before.
+  - A phase is blocked while any agent has not finished the phase before, and a phase
+    with work while the cluster has alive members that are not hosts of the play (unless
+    O(allow_members_outside)), since a migration that rolled around them would leave them
+    behind.
 author:
   - consulsec.hardening developers (@consulsec)
 attributes:
@@ -88,6 +91,19 @@ options:
     type: str
     default: ""
     version_added: 0.5.0
+  allow_members_outside:
+    description:
+      - Plan a phase with work although the cluster has alive members that are not hosts
+        of the play (RV(members_outside)), which are neither restarted nor waited for.
+        Only for a migration that changes nothing between agents (e.g. hardening one agent).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  allow_members_outside_variable:
+    description: The variable that sets O(allow_members_outside), named in the refusal.
+    type: str
+    default: allow_members_outside
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -122,6 +138,14 @@ at:
   description: Each host's current phase (0 = none).
   returned: success
   type: dict
+members_outside:
+  description:
+    - The cluster's alive members (in the servers' views of the members) that are not
+      hosts of the play, each with its C(name), C(address) and C(server).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.2.0
 blocked:
   description: Why the phase may not start, or V(null).
   returned: success
@@ -159,6 +183,7 @@ from ansible_collections.consulsec.hardening.plugins.module_utils._rolling impor
     check_phases,
     names_and_expectations,
     plan_phase,
+    refuse_members_outside,
     wait_conditions,
 )
 
@@ -175,6 +200,8 @@ def main() -> None:
             "servers_first": {"type": "bool", "default": False},
             "assume_previous_done": {"type": "bool", "default": False},
             "leader": {"type": "str", "default": ""},
+            "allow_members_outside": {"type": "bool", "default": False},
+            "allow_members_outside_variable": {"type": "str", "default": "allow_members_outside"},
         },
         supports_check_mode=True,
     )
@@ -188,6 +215,8 @@ def main() -> None:
             agents = assume_previous_done(agents, phases, params["phase"])
         plan = plan_phase(agents, phases, params["phase"], params["client_batch_size"],
                           params["servers_first"])
+        plan = refuse_members_outside(plan, params["agents"], params["allow_members_outside"],
+                                      params["allow_members_outside_variable"])
         plan["conditions"] = {}
         for batch in plan["batches"]:
             for host in batch:

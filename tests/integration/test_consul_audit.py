@@ -107,12 +107,15 @@ def test_the_audit_playbook_writes_the_reports_and_fails_at_the_chosen_severity(
     output = " ".join(done.stdout.split())
     assert f"{len(cluster.agents) * CONTROLS} judgements" in output, output[-3000:]
     assert sorted(p.name for p in reports.iterdir()) == ["audit.html", "audit.json", "audit.md", "audit.xml"]
-    stopped = run_playbook("audit", inventory, audit_report_dir=str(reports), audit_fail_on="critical",
-                           audit_report_formats=["junit"])
+    # the formats as an AWX survey's text answer gives them (a string, not a list)
+    survey = tmp_path / "survey"
+    stopped = run_playbook("audit", inventory, audit_report_dir=str(survey), audit_fail_on="critical",
+                           audit_report_formats="junit,json")
     assert stopped.returncode != 0
     output = " ".join(stopped.stdout.split())
     assert f"{5 * len(cluster.agents)} control(s) failed at critical or worse" in output, output[-3000:]
     assert "server1 CSEC-ACL-02 ACLs deny by default" in output
-    # the reports were written before the play failed
-    assert ET.fromstring((reports / "audit.xml").read_text()).get("failures") == str(
+    # the reports were written before the play failed, in the formats asked for
+    assert sorted(p.name for p in survey.iterdir()) == ["audit.json", "audit.xml"]
+    assert ET.fromstring((survey / "audit.xml").read_text()).get("failures") == str(
         5 * len(BASELINE_FAILS) + 2 + 1 + (5 if os.getuid() == 0 else 0))  # REC-04, MESH-01, HOST-04

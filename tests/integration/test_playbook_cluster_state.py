@@ -55,3 +55,23 @@ def test_a_migration_stops_before_any_change_when_an_agent_failed_before_it(clus
             if "consulsec" in p.name] == []
     assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \
         == dict.fromkeys(before, "false")
+
+
+def test_a_migration_stops_before_any_change_when_alive_members_are_outside_the_play(cluster, tmp_path):
+    """--limit leaves client2 out of the play while it is alive in the cluster: gossip
+    encryption's last phase would leave it behind, unable to rejoin. Judged from the
+    agents: no fragment, no restart, gossip still plain on every agent."""
+    before = started(cluster)
+    done = run_playbook("gossip_encryption", inventory(cluster, tmp_path), 1500, "--limit", "all:!client2",
+                        gossip_encryption_key_file=str(tmp_path / "gossip.key"))
+    output = " ".join(done.stdout.split())  # the callback folds long lines
+    assert done.returncode != 0
+    address = cluster.agents["client2"].address
+    assert (f"phase 1 cannot start: client2 ({address}, client) is an alive member of the cluster "
+            "but not a host of this play") in output, output[-3000:]
+    assert "gossip_encryption_allow_members_outside: true" in output
+    assert started(cluster) == before
+    assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
+            if "consulsec" in p.name] == []
+    assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \
+        == dict.fromkeys(before, "false")

@@ -1,8 +1,10 @@
-"""AWX hands survey answers to a job as strings ("false", "180"), and a role's argument spec
-checks a variable without converting it: the role itself must read every bool and number
-variable through `| bool`, `| int` or `| float`, or hand it to an option that converts
-(a module's typed option, the harden filter's switches). Scans every Jinja expression of
-every role for such variables read bare."""
+"""AWX hands survey answers to a job as strings ("false", "180", "html, json"), and a role's
+argument spec checks a variable without converting it: the role itself must read every
+bool and number variable through `| bool`, `| int` or `| float`, and every list of strings
+through `| consulsec.hardening.string_list` (a comma-separated string split as the spec
+check splits it), or hand it to an option that converts (a module's typed option, the
+harden filter's switches). Scans every Jinja expression of every role for such variables
+read bare."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def typed_variables() -> dict[str, str]:
             for name, option in (entry.get("options") or {}).items():
                 if option.get("type") in CONVERT:
                     out[name] = option["type"]
+                elif option.get("type") == "list" and option.get("elements") == "str":
+                    out[name] = "string_list"
     return out
 
 
@@ -63,8 +67,8 @@ def bare_reads() -> list[tuple[str, str, str]]:
             expressions += conditions(yaml.safe_load(text))
         for expression in expressions:
             for name, kind in variables.items():
-                for use in re.finditer(rf"\b{name}\b((?:\s*\)\s*)*)(\s*\|\s*(\w+))?", expression):
-                    if use.group(3) != kind:
+                for use in re.finditer(rf"(?<!['\"])\b{name}\b(?!['\"])((?:\s*\)\s*)*)(\s*\|\s*([\w.]+))?", expression):
+                    if (use.group(3) or "").rsplit(".", 1)[-1] != kind:
                         found.append((name, str(path.relative_to(ROOT)), expression.strip()))
     return found
 

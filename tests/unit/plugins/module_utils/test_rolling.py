@@ -251,3 +251,43 @@ def test_the_leader_seen_last_decides_which_server_restarts_last():
 def test_a_misspelt_phase_key_is_refused():
     with pytest.raises(ConsulInputError, match=r"phase 2 \(outgoing\) has unknown key\(s\) expct, servers_frist"):
         rolling.names_and_expectations([GOSSIP[0], {"name": "outgoing", "expct": {}, "servers_frist": True}])
+
+
+def member_records(hosts: list[str], client_view: str = "plain/client-members") -> dict[str, dict]:
+    """consul_agent_info-like records of ``hosts`` with the members each recorded agent
+    listed: the servers the leader's view, the clients their own."""
+    return {host: {"name": host, "server": host.startswith("server"),
+                   "members": state.parse_members(load("plain/leader-members" if host.startswith("server")
+                                                       else client_view))}
+            for host in hosts}
+
+
+def test_alive_members_outside_the_play_are_named_from_the_servers_views():
+    assert rolling.members_outside(member_records(ALL)) == []
+    assert rolling.members_outside(member_records(["server1", "server2", "server3", "client1"])) \
+        == [{"name": "client2", "address": "127.0.1.15", "server": False}]
+    # a client's view alone decides only without a server in the play
+    assert [m["name"] for m in rolling.members_outside(member_records(["client1"]))] \
+        == ["client2", "server1", "server2", "server3"]
+    # members that left or failed are not alive: nothing to leave behind
+    failed = state.parse_members(load("server-failed/leader-members"))  # server2 failed
+    assert [m["name"] for m in rolling.members_outside(
+        {"server1": {"name": "server1", "server": True, "members": failed}})] == ["client1", "client2", "server3"]
+
+
+def test_a_phase_with_work_stops_while_members_are_outside_the_play():
+    play = ["server1", "server2", "server3", "client1"]
+    plan = rolling.plan_phase(agents({n: "plain" for n in play}), GOSSIP, 1)
+    refused = rolling.refuse_members_outside(plan, member_records(play), False,
+                                             "gossip_encryption_allow_members_outside")
+    assert (refused["batches"], refused["todo"]) == ([], [])
+    assert refused["blocked"].startswith("phase 1 cannot start: client2 (127.0.1.15, client) is an alive "
+                                         "member of the cluster but not a host of this play")
+    assert "set gossip_encryption_allow_members_outside: true" in refused["blocked"]
+    # allowed: the play's agents only, the outside member named
+    allowed = rolling.refuse_members_outside(plan, member_records(play), True)
+    assert allowed["batches"] == plan["batches"] and allowed["blocked"] is None
+    assert [m["name"] for m in allowed["members_outside"]] == ["client2"]
+    # a phase without work (a finished cluster) is not stopped by them
+    done = rolling.plan_phase(agents({n: "gossip" for n in play}), GOSSIP, 3)
+    assert rolling.refuse_members_outside(done, member_records(play))["blocked"] is None

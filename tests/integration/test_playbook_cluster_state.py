@@ -75,3 +75,22 @@ def test_a_migration_stops_before_any_change_when_alive_members_are_outside_the_
             if "consulsec" in p.name] == []
     assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \
         == dict.fromkeys(before, "false")
+
+
+def test_secure_cluster_refuses_bad_input_of_any_stage_before_the_first(cluster, tmp_path):
+    """A value the hardening stage (the last) refuses and a client batch size the TLS stage
+    refuses: both named in one run, before the first stage, so gossip encryption does not
+    run first. Judged from the agents: no fragment, no restart, no report."""
+    before = started(cluster)
+    secure = tmp_path / "secure"
+    done = run_playbook("secure_cluster", inventory(cluster, tmp_path), 600, secure_cluster_dir=str(secure),
+                        harden_tls_min_version="tls9", tls_client_batch_size="ten")
+    output = " ".join(done.stdout.split())
+    assert done.returncode != 0
+    assert "harden_tls_min_version must be one of" in output, output[-3000:]
+    assert "tls_client_batch_size is 'ten'" in output, output[-3000:]
+    assert "Nothing was changed" in output
+    assert started(cluster) == before
+    assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
+            if "consulsec" in p.name] == []
+    assert not (secure / "reports").exists()

@@ -45,6 +45,17 @@ options:
     elements: str
     choices: [autopilot, raft, keyring, serf_health, connect_roots, services, catalog_sync, intentions]
     default: [autopilot, raft]
+  paths:
+    description:
+      - Paths that must exist on the agent's host (its binary, its configuration and data
+        directories), looked at before the agent is asked. A missing one fails the module,
+        naming each missing path, and the agent is not asked.
+      - Role C(consulsec.hardening.consul) looks at its paths this way, once per host and
+        run, in the same module run as its read of the agent.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.2.0
 notes:
   - Tested against real Consul 1.8.7 agents. The parser also reads the newer nested
     C(TLS) layout of C(DebugConfig) (Consul 1.12 and later), checked by unit tests only.
@@ -167,14 +178,23 @@ agent:
       type: dict
 """
 
+import os
+
 from ansible_collections.consulsec.hardening.plugins.module_utils._agent_info import (
     GATHER_CHOICES,
     gather_agent,
 )
+from ansible_collections.consulsec.hardening.plugins.module_utils._errors import ConsulInputError
 from ansible_collections.consulsec.hardening.plugins.module_utils._module import ConsulModule
 
 
 def run(module: ConsulModule) -> dict:
+    missing = [path for path in module.params["paths"] if not os.path.exists(path)]
+    if missing:
+        raise ConsulInputError(
+            f"{', '.join(missing)} not found on the host; give the paths this host's agent uses "
+            "(role consulsec.hardening.consul: consul_binary, consul_config_dir and consul_data_dir "
+            "for this host in the inventory)")
     return {"changed": False, "agent": gather_agent(module.client(), module.params["gather"])}
 
 
@@ -183,6 +203,7 @@ def main() -> None:
         argument_spec={
             "gather": {"type": "list", "elements": "str", "choices": list(GATHER_CHOICES),
                        "default": ["autopilot", "raft"]},
+            "paths": {"type": "list", "elements": "path", "default": []},
         },
         supports_check_mode=True,
     )

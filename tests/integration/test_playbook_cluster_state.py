@@ -3,6 +3,8 @@ each inventory host with its own directories and API address."""
 
 from __future__ import annotations
 
+import subprocess
+
 from conftest import run_playbook
 
 
@@ -94,3 +96,18 @@ def test_secure_cluster_refuses_bad_input_of_any_stage_before_the_first(cluster,
     assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
             if "consulsec" in p.name] == []
     assert not (secure / "reports").exists()
+
+
+def test_a_wrong_directory_is_refused_where_the_role_does_not_read_the_agent(cluster, tmp_path):
+    """The TLS and ACL roles read the agent themselves (consul_check_agent false): role
+    consul looks at the paths with a command of its own."""
+    wrong = {"server2": {"consul_data_dir": str(tmp_path / "no-such-dir")}}
+    play = tmp_path / "paths.yml"
+    play.write_text("- name: Role consul without its read of the agent\n  hosts: consul_servers:consul_clients\n"
+                    "  gather_facts: false\n  roles:\n    - role: consulsec.hardening.consul\n"
+                    "      consul_check_agent: false\n")
+    done = subprocess.run(["ansible-playbook", "-i", inventory(cluster, tmp_path, **wrong), str(play)],  # noqa: S603,S607
+                          capture_output=True, text=True, timeout=300, check=False)
+    output = " ".join(done.stdout.split())
+    assert done.returncode != 0
+    assert "server2: " + str(tmp_path / "no-such-dir") + " not found on the host; set consul_binary" in output, output[-3000:]

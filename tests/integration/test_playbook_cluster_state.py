@@ -41,6 +41,16 @@ def started(cluster) -> dict[str, tuple[int, int]]:
                 a.log_path.read_text().count("Consul agent running!")) for n, a in cluster.agents.items()}
 
 
+def assert_nothing_changed(cluster, before: dict[str, tuple[int, int]]) -> None:
+    """No agent restarted since ``before``, no fragment of the collection written, gossip
+    still plain on every agent."""
+    assert started(cluster) == before
+    assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
+            if "consulsec" in p.name] == []
+    assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \
+        == dict.fromkeys(before, "false")
+
+
 def test_a_migration_stops_before_any_change_when_an_agent_failed_before_it(cluster, tmp_path):
     """An agent whose host failed role consul's checks has left the play: the migration
     must not roll the others around it (it could not rejoin after the last phase). Judged
@@ -52,11 +62,7 @@ def test_a_migration_stops_before_any_change_when_an_agent_failed_before_it(clus
     output = " ".join(done.stdout.split())  # the callback folds long lines
     assert done.returncode != 0
     assert "client2 failed before this step of the migration" in output, output[-3000:]
-    assert started(cluster) == before
-    assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
-            if "consulsec" in p.name] == []
-    assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \
-        == dict.fromkeys(before, "false")
+    assert_nothing_changed(cluster, before)
 
 
 def test_a_migration_stops_before_any_change_when_alive_members_are_outside_the_play(cluster, tmp_path):
@@ -72,11 +78,7 @@ def test_a_migration_stops_before_any_change_when_alive_members_are_outside_the_
     assert (f"phase 1 cannot start: client2 ({address}, client) is an alive member of the cluster "
             "but not a host of this play") in output, output[-3000:]
     assert "gossip_encryption_allow_members_outside: true" in output
-    assert started(cluster) == before
-    assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
-            if "consulsec" in p.name] == []
-    assert {n: cluster.api(n, "/v1/agent/self")["Stats"]["serf_lan"]["encrypted"] for n in before} \
-        == dict.fromkeys(before, "false")
+    assert_nothing_changed(cluster, before)
 
 
 def test_secure_cluster_refuses_bad_input_of_any_stage_before_the_first(cluster, tmp_path):
@@ -92,9 +94,7 @@ def test_secure_cluster_refuses_bad_input_of_any_stage_before_the_first(cluster,
     assert "harden_tls_min_version must be one of" in output, output[-3000:]
     assert "tls_client_batch_size is 'ten'" in output, output[-3000:]
     assert "Nothing was changed" in output
-    assert started(cluster) == before
-    assert [p.name for a in cluster.agents.values() for p in a.config_dir.iterdir()
-            if "consulsec" in p.name] == []
+    assert_nothing_changed(cluster, before)
     assert not (secure / "reports").exists()
 
 
